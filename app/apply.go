@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// ApplyChange applies one change from the stream. It is called by the
+// change consumer, one change at a time.
+//
+// For a stock change, under the key's stripe lock:
+//   - a flight loading that key records the change in pending, so its
+//     install cannot put back a value from before it (see flight);
+//   - a cached entry gets the change applied in place by the version rule
+//     (older than what the row reflects: ignored), and is re-rendered;
+//   - a key neither cached nor loading needs nothing: the next load reads a
+//     snapshot that includes the change, which the high mark, raised before
+//     the stripe is locked, makes sure of (see Service.loadSnapshot).
+//
+// A warehouse change replaces the directory; cached entries are re-rendered
+// lazily by the first read that sees their epoch is old.
+func (s *Service) ApplyChange(c inventory.Change) {
+	if s.cfg.NoCache {
+		return
+	}
+	s.raiseHigh(c.Position())
+	switch c := c.(type) {
+	case inventory.StockChange:
+		s.applyStock(c)
+	case inventory.WarehouseChange:
+		s.applyDirectory(func(d *inventory.Directory) *inventory.Directory { return d.Apply(c) })
+	case inventory.Truncate:
+		s.applyTruncate(c)
+	}
+}
+
+func (s *Service) applyStock(c inventory.StockChange) {
+	st := s.stripe(c.Product)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if f, ok := st.flights[c.Product]; ok {
+		f.pending = append(f.pending, c)
+	}
+	e, ok := s.cache.Get(nil, c.Product)
+	if !ok {
+		s.stats.ChangesIgnored.Add(1)
+		return
+	}
+	rec, err := decodeRecord(c.Product, e)
+	if err != nil {
+		s.stats.CorruptEntries.Add(1)
+		s.cache.Delete(c.Product)
+		return
+	}
+	if !rec.Apply(c) {
+		s.stats.ChangesIgnored.Add(1)
+		return
+	}
+	s.install(c.Product, encodeEntry(&rec, s.dir.Load(), s.renderers))
+	s.stats.ChangesApplied.Add(1)
+}
+
+// applyDirectory replaces the directory with next(current). Only the
+// consumer calls it, but Start may race with it, hence the CAS loop.
+func (s *Service) applyDirectory(next func(*inventory.Directory) *inventory.Directory) {
+	for {
+		d := s.dir.Load()
+		if d == nil {
+			// Not started: the directory loaded by Start will include this
+			// change or precede it; a change before the load is replayed by
+			// the consumer's replay window.
+			s.stats.ChangesIgnored.Add(1)
+			return
+		}
+		nd := next(d)
+		if nd == d {
+			s.stats.ChangesIgnored.Add(1)
+			return
+		}
+		if s.dir.CompareAndSwap(d, nd) {
+			s.stats.ChangesApplied.Add(1)
+			return
+		}
+	}
+}
+
+// applyTruncate handles the emptying of a whole table. For the stock table,
+// every flight records it (its snapshot may predate it) and the cache is
+// cleared: entries would otherwise need a visit each. For the warehouse
+// table, the directory is emptied.
+func (s *Service) applyTruncate(c inventory.Truncate) {
+	if c.Table == inventory.TableWarehouse {
+		s.applyDirectory(func(d *inventory.Directory) *inventory.Directory { return d.Truncate(c.Pos) })
+		return
+	}
+	// Hold every stripe while clearing, so no fill or re-render installs an
+	// entry from before the truncate after the clear.
+	for i := range s.stripes {
+		st := &s.stripes[i]
+		st.mu.Lock()
+		for _, f := range st.flights {
+			f.pending = append(f.pending, c)
+		}
+	}
+	s.cache.Clear()
+	for i := range s.stripes {
+		s.stripes[i].mu.Unlock()
+	}
+	s.stats.ChangesApplied.Add(1)
+}
+
+// applyToRecord applies a pending change to a freshly loaded record.
+func applyToRecord(rec *inventory.Record, c inventory.Change) {
+	switch c := c.(type) {
+	case inventory.StockChange:
+		rec.Apply(c)
+	case inventory.Truncate:
+		rec.Truncate(c.Pos)
+	}
+}
+
+// sleepCtx waits a short, growing backoff (0.5 ms × 2^attempt, at most
+// 50 ms), or until ctx ends.
+func sleepCtx(ctx context.Context, attempt int) error {
+	d := min(time.Duration(500<<min(attempt, 7))*time.Microsecond, 50*time.Millisecond)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,240 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+func TestGetHitMissNegative(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{
+		1: {{Warehouse: 2, Qty: 5}, {Warehouse: 1, Qty: 3}, {Warehouse: 3, Qty: 9}},
+		2: {{Warehouse: 3, Qty: 1}}, // only in an inactive warehouse
+	})}
+	s := newTestService(t, store, Config{})
+	tests := []struct {
+		id   inventory.ProductID
+		want string
+	}{
+		{1, "1:AMS=3,BER=5"},
+		{2, "2:"},
+		{3, "error:not_found"},
+		{0, "error:invalid"},
+		{-4, "error:invalid"},
+	}
+	for _, tc := range tests {
+		for round := range 2 {
+			if got := get(t, s, tc.id); got != tc.want {
+				t.Errorf("round %d: Get(%d) = %q, want %q", round, tc.id, got, tc.want)
+			}
+		}
+	}
+	if n := store.calls.Load(); n != 3 {
+		t.Errorf("store loads = %d, want 3 (one per valid id, then hits)", n)
+	}
+	if s.stats.NegativeHits.Load() != 1 || s.stats.Hits.Load() != 2 {
+		t.Errorf("hits = %d, negative hits = %d, want 2 and 1", s.stats.Hits.Load(), s.stats.NegativeHits.Load())
+	}
+}
+
+func TestGetAppendsToDst(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 3}}})}
+	s := newTestService(t, store, Config{})
+	for range 2 { // miss, then hit
+		b, err := s.Get(context.Background(), 1, 0, []byte("pre|"))
+		if err != nil || string(b) != "pre|1:AMS=3" {
+			t.Fatalf("Get = %q, %v", b, err)
+		}
+	}
+}
+
+// blockingLoad returns a load function that waits for release, and a
+// channel that receives once per load call when it starts.
+func blockingLoad(inner func(context.Context, []inventory.ProductID) (Snapshot, error)) (load func(context.Context, []inventory.ProductID) (Snapshot, error), started chan struct{}, release chan struct{}) {
+	started, release = make(chan struct{}, 100), make(chan struct{})
+	return func(ctx context.Context, ids []inventory.ProductID) (Snapshot, error) {
+		started <- struct{}{}
+		<-release
+		return inner(ctx, ids)
+	}, started, release
+}
+
+func TestCoalescing(t *testing.T) {
+	load, started, release := blockingLoad(staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{7: {{Warehouse: 1, Qty: 1}}}))
+	store := &fakeStore{load: load}
+	s := newTestService(t, store, Config{})
+	const n = 1000
+	var wg sync.WaitGroup
+	results := make([]string, n)
+	for i := range n {
+		wg.Go(func() { results[i] = get(t, s, 7) })
+	}
+	<-started
+	// Wait until every reader is either waiting on the flight or done.
+	waitFor(t, func() bool { return s.stats.Misses.Load() == n })
+	close(release)
+	wg.Wait()
+	for i, r := range results {
+		if r != "7:AMS=1" {
+			t.Fatalf("reader %d got %q", i, r)
+		}
+	}
+	if c := store.calls.Load(); c != 1 {
+		t.Fatalf("loads = %d, want 1", c)
+	}
+}
+
+func TestWaiterDeadline(t *testing.T) {
+	load, started, release := blockingLoad(staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{7: {{Warehouse: 1, Qty: 1}}}))
+	s := newTestService(t, &fakeStore{load: load}, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := s.Get(ctx, 7, 0, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+	<-started
+	close(release)
+	// The slow load still completes and is installed for later readers.
+	waitFor(t, func() bool { return get(t, s, 7) == "7:AMS=1" })
+}
+
+func TestLoadErrorAndPanicReachEveryWaiter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail func()
+		want inventory.Code
+	}{
+		{"error", func() {}, inventory.CodeUnavailable},
+		{"panic", func() { panic("boom") }, inventory.CodeInternal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			fail := true
+			var mu sync.Mutex
+			store := &fakeStore{load: func(ctx context.Context, ids []inventory.ProductID) (Snapshot, error) {
+				<-release
+				mu.Lock()
+				defer mu.Unlock()
+				if fail {
+					tc.fail()
+					return Snapshot{}, inventory.Errorf(inventory.CodeUnavailable, "db down")
+				}
+				return staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{7: {{Warehouse: 1, Qty: 1}}})(ctx, ids)
+			}}
+			s := newTestService(t, store, Config{})
+			var wg sync.WaitGroup
+			codes := make([]inventory.Code, 50)
+			for i := range codes {
+				wg.Go(func() {
+					_, err := s.Get(context.Background(), 7, 0, nil)
+					codes[i] = inventory.ErrorCode(err)
+				})
+			}
+			waitFor(t, func() bool { return s.stats.Misses.Load() == 50 })
+			close(release)
+			wg.Wait()
+			for i, c := range codes {
+				if c != tc.want {
+					t.Fatalf("waiter %d: code %v, want %v", i, c, tc.want)
+				}
+			}
+			// Not cached: the next read loads again, and succeeds.
+			mu.Lock()
+			fail = false
+			mu.Unlock()
+			if got := get(t, s, 7); got != "7:AMS=1" {
+				t.Fatalf("after failure Get = %q", got)
+			}
+		})
+	}
+}
+
+func TestBatch(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{
+		1: {{Warehouse: 1, Qty: 1}}, 2: {{Warehouse: 2, Qty: 2}}, 4: {{Warehouse: 1, Qty: 4}},
+	})}
+	s := newTestService(t, store, Config{MaxBatch: 5})
+	get(t, s, 1) // cached before the batch
+	res, err := s.GetBatch(context.Background(), []inventory.ProductID{4, 1, 3, 2, 4}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, b := range res.Bodies {
+		bodies = append(bodies, string(b))
+	}
+	if want := []string{"4:AMS=4", "1:AMS=1", "2:BER=2"}; !equal(bodies, want) {
+		t.Errorf("bodies = %q, want %q", bodies, want)
+	}
+	if len(res.NotFound) != 1 || res.NotFound[0] != 3 {
+		t.Errorf("not found = %v, want [3]", res.NotFound)
+	}
+	// One load for all three misses.
+	if c := store.calls.Load(); c != 2 {
+		t.Errorf("loads = %d, want 2 (the single read, then one for the batch)", c)
+	}
+	if got := store.idsLoaded[1]; len(got) != 3 {
+		t.Errorf("batch load ids = %v, want 3 ids", got)
+	}
+	for _, tc := range []struct {
+		name string
+		ids  []inventory.ProductID
+	}{
+		{"empty", nil},
+		{"oversized", []inventory.ProductID{1, 2, 3, 4, 5, 6}},
+		{"invalid id", []inventory.ProductID{1, 0}},
+	} {
+		if _, err := s.GetBatch(context.Background(), tc.ids, 0); inventory.ErrorCode(err) != inventory.CodeInvalid {
+			t.Errorf("%s: err = %v, want invalid", tc.name, err)
+		}
+	}
+}
+
+func TestNoCacheReadsEveryTime(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 1}}})}
+	s := newTestService(t, store, Config{NoCache: true})
+	for range 3 {
+		if got := get(t, s, 1); got != "1:AMS=1" {
+			t.Fatalf("Get = %q", got)
+		}
+	}
+	if got := get(t, s, 2); got != "error:not_found" {
+		t.Fatalf("Get(2) = %q", got)
+	}
+	res, err := s.GetBatch(context.Background(), []inventory.ProductID{1, 2}, 0)
+	if err != nil || len(res.Bodies) != 1 || len(res.NotFound) != 1 {
+		t.Fatalf("batch = %+v, %v", res, err)
+	}
+	if c := store.calls.Load(); c != 5 {
+		t.Fatalf("loads = %d, want 5", c)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// waitFor polls cond until it holds or 5 s pass.
+func waitFor(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatal("condition not met within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// Config tunes a Service. The zero value of each field selects its default.
+type Config struct {
+	// MaxBatch is the largest number of ids one batch read may ask for
+	// (default 1000).
+	MaxBatch int
+	// LoadTimeout bounds one database load, whoever waits for it (default
+	// 2s). Waiters stop waiting when their own context ends, earlier.
+	LoadTimeout time.Duration
+	// SnapshotRetries is how many times a load is retried when the
+	// database's snapshot is older than a change this node already consumed
+	// (default 20). See docs/consistency.md, "the commit window".
+	SnapshotRetries int
+	// NoCache makes every read go to the database: the "database only"
+	// baseline for benchmarks. Changes are ignored.
+	NoCache bool
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 1000
+	}
+	if c.LoadTimeout <= 0 {
+		c.LoadTimeout = 2 * time.Second
+	}
+	if c.SnapshotRetries <= 0 {
+		c.SnapshotRetries = 20
+	}
+}
+
+// stripes is the number of per-key lock stripes. Each serialises the
+// writers (fills and changes) of the keys hashed to it, never the hit path.
+const stripes = 1024
+
+// Service reads product inventory through the cache and applies the change
+// stream to it. It is safe for concurrent use. Hits take no lock of the
+// Service's own; misses and changes to one key are serialised by that key's
+// stripe.
+type Service struct {
+	store     Store
+	cache     Cache
+	renderers []Renderer
+	cfg       Config
+	log       *slog.Logger
+
+	// dir is the current warehouse directory; nil until Start loaded it.
+	// Replaced (never mutated) by the change path.
+	dir atomic.Pointer[inventory.Directory]
+
+	// highMu protects high: the latest stream position of any change this
+	// node has applied. A fill whose snapshot is not after the high mark
+	// seen when it started may miss a change already consumed, so it is
+	// retried (see load).
+	highMu sync.Mutex
+	high   inventory.Position
+
+	stripes [stripes]stripe
+
+	// loads tracks the load goroutines, so Close can wait for them.
+	loads sync.WaitGroup
+
+	stats Stats
+}
+
+// stripe serialises the fills and changes of the keys hashed to it.
+type stripe struct {
+	mu      sync.Mutex
+	flights map[inventory.ProductID]*flight // guarded by mu
+}
+
+// Stats are the Service's counters, read with atomic loads.
+type Stats struct {
+	Hits           atomic.Uint64 // reads answered from the cache, product found
+	NegativeHits   atomic.Uint64 // reads answered from the cache, product unknown
+	Misses         atomic.Uint64 // reads that had to wait for a database load
+	Coalesced      atomic.Uint64 // misses that joined a load another read started
+	Loads          atomic.Uint64 // database loads (one per batch of misses)
+	LoadErrors     atomic.Uint64 // database loads that failed or panicked
+	SnapshotRetry  atomic.Uint64 // loads retried because the snapshot was behind the stream
+	Rerenders      atomic.Uint64 // entries re-rendered after a warehouse change
+	ChangesApplied atomic.Uint64 // changes that altered a cached entry or the directory
+	ChangesIgnored atomic.Uint64 // changes for uncached products or already reflected
+	CorruptEntries atomic.Uint64 // cache entries that failed to decode (dropped)
+	OversizeSkips  atomic.Uint64 // entries the cache refused to store
+}
+
+// New returns a Service. Call Start before serving reads.
+func New(store Store, cache Cache, renderers []Renderer, cfg Config, log *slog.Logger) *Service {
+	cfg.setDefaults()
+	return &Service{store: store, cache: cache, renderers: renderers, cfg: cfg, log: log}
+}
+
+// Stats returns the Service's counters.
+func (s *Service) Stats() *Stats { return &s.stats }
+
+// MaxBatch returns the configured batch limit.
+func (s *Service) MaxBatch() int { return s.cfg.MaxBatch }
+
+// Start loads the warehouse directory. Reads fail with CodeUnavailable until
+// it succeeds. Call it after the change consumer has chosen its start
+// offsets, so that no warehouse change after the snapshot can be missed.
+func (s *Service) Start(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)
+	defer cancel()
+	ws, pos, err := s.store.LoadWarehouses(ctx)
+	if err != nil {
+		return fmt.Errorf("load warehouses: %w", err)
+	}
+	nd := inventory.NewDirectory(pos, ws)
+	// Changes consumed before the directory was loaded (there may be some if
+	// the consumer started first) are older than the snapshot or will be
+	// applied again on top of it by version; nothing is lost by replacing.
+	s.dir.Store(nd)
+	s.log.Info("warehouse directory loaded", "warehouses", nd.Len(), "position", pos.String())
+	return nil
+}
+
+// Started reports whether the directory is loaded.
+func (s *Service) Started() bool { return s.dir.Load() != nil }
+
+// Close waits for the load goroutines to finish.
+func (s *Service) Close() { s.loads.Wait() }
+
+func (s *Service) stripe(id inventory.ProductID) *stripe {
+	// Fibonacci hashing spreads sequential ids over the stripes.
+	return &s.stripes[(uint64(id)*0x9E3779B97F4A7C15)>>54]
+}
+
+// raiseHigh records that a change at pos has been consumed.
+func (s *Service) raiseHigh(pos inventory.Position) {
+	s.highMu.Lock()
+	s.high = s.high.Max(pos)
+	s.highMu.Unlock()
+}
+
+func (s *Service) highMark() inventory.Position {
+	s.highMu.Lock()
+	defer s.highMu.Unlock()
+	return s.high
+}
+
+// HighMark returns the latest stream position this node has consumed.
+func (s *Service) HighMark() inventory.Position { return s.highMark() }

@@ -1,0 +1,86 @@
+// Package cache is the in-process store of encoded entries, bounded in
+// bytes, over github.com/coocood/freecache: entries live in a few large
+// byte arenas with no Go pointers in them, so the garbage collector does not
+// scan them, and the heap does not grow with the number of entries.
+// docs/cache-choice.md has the benchmark behind the choice.
+package cache
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/coocood/freecache"
+
+	"github.com/gintoki/gintoki/app"
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// MinBytes is the smallest size freecache accepts (512 KiB).
+const MinBytes = 512 * 1024
+
+// Cache stores entries by product id. It is safe for concurrent use.
+type Cache struct {
+	fc *freecache.Cache
+}
+
+var _ app.Cache = (*Cache)(nil)
+
+// New returns a cache of the given size in bytes. One entry may be at most
+// 1/1024 of it.
+func New(bytes int) (*Cache, error) {
+	if bytes < MinBytes {
+		return nil, fmt.Errorf("cache size %d bytes is below the minimum of %d", bytes, MinBytes)
+	}
+	return &Cache{fc: freecache.NewCache(bytes)}, nil
+}
+
+func key(id inventory.ProductID, buf *[8]byte) []byte {
+	binary.BigEndian.PutUint64(buf[:], uint64(id))
+	return buf[:]
+}
+
+// Get appends the entry for id to dst.
+func (c *Cache) Get(dst []byte, id inventory.ProductID) ([]byte, bool) {
+	var k [8]byte
+	found := false
+	_ = c.fc.GetFn(key(id, &k), func(v []byte) error {
+		dst = append(dst, v...)
+		found = true
+		return nil
+	})
+	return dst, found
+}
+
+// Set stores the entry for id.
+func (c *Cache) Set(id inventory.ProductID, entry []byte) error {
+	var k [8]byte
+	if err := c.fc.Set(key(id, &k), entry, 0); err != nil {
+		return fmt.Errorf("cache product %d: %w", int64(id), err)
+	}
+	return nil
+}
+
+// Delete removes the entry for id.
+func (c *Cache) Delete(id inventory.ProductID) {
+	var k [8]byte
+	c.fc.Del(key(id, &k))
+}
+
+// Clear removes every entry.
+func (c *Cache) Clear() { c.fc.Clear() }
+
+// Stats are the cache's own counters, read at scrape time.
+type Stats struct {
+	Entries   int64 // entries stored
+	Evictions int64 // entries removed to make room
+	Overwrite int64 // entries replaced by a newer value
+}
+
+// Stats returns the current counters.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Entries:   c.fc.EntryCount(),
+		Evictions: c.fc.EvacuateCount(),
+		Overwrite: c.fc.OverwriteCount(),
+	}
+}

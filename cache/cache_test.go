@@ -1,0 +1,59 @@
+package cache
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+func TestCache(t *testing.T) {
+	c, err := New(MinBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get(nil, 1); ok {
+		t.Fatal("empty cache hit")
+	}
+	if err := c.Set(1, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.Get([]byte("x"), 1)
+	if !ok || !bytes.Equal(got, []byte("xone")) {
+		t.Fatalf("Get = %q %v, want xone true", got, ok)
+	}
+	if err := c.Set(2, make([]byte, MinBytes/1024+1)); err == nil {
+		t.Fatal("oversized entry accepted")
+	}
+	c.Delete(1)
+	if _, ok := c.Get(nil, 1); ok {
+		t.Fatal("deleted entry still there")
+	}
+	_ = c.Set(3, []byte("three"))
+	c.Clear()
+	if c.Stats().Entries != 0 {
+		t.Fatalf("entries after clear = %d", c.Stats().Entries)
+	}
+	if _, err := New(10); err == nil {
+		t.Fatal("tiny cache accepted")
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	c, _ := New(256 << 20)
+	val := bytes.Repeat([]byte("v"), 300)
+	const n = 1 << 20
+	for i := 1; i <= n; i++ {
+		_ = c.Set(inventory.ProductID(i), val)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 0, 512)
+		i := 0
+		for pb.Next() {
+			i++
+			buf, _ = c.Get(buf[:0], inventory.ProductID(i%n+1))
+		}
+	})
+}
