@@ -20,7 +20,8 @@ const MinBytes = 512 * 1024
 
 // Cache stores entries by product id. It is safe for concurrent use.
 type Cache struct {
-	fc *freecache.Cache
+	fc    *freecache.Cache
+	bytes int
 }
 
 var _ app.Cache = (*Cache)(nil)
@@ -31,7 +32,7 @@ func New(bytes int) (*Cache, error) {
 	if bytes < MinBytes {
 		return nil, fmt.Errorf("cache size %d bytes is below the minimum of %d", bytes, MinBytes)
 	}
-	return &Cache{fc: freecache.NewCache(bytes)}, nil
+	return &Cache{fc: freecache.NewCache(bytes), bytes: bytes}, nil
 }
 
 func key(id inventory.ProductID, buf *[8]byte) []byte {
@@ -74,6 +75,7 @@ type Stats struct {
 	Entries   int64 // entries stored
 	Evictions int64 // entries removed to make room
 	Overwrite int64 // entries replaced by a newer value
+	Bytes     int64 // capacity in bytes
 }
 
 // Stats returns the current counters.
@@ -82,5 +84,6 @@ func (c *Cache) Stats() Stats {
 		Entries:   c.fc.EntryCount(),
 		Evictions: c.fc.EvacuateCount(),
 		Overwrite: c.fc.OverwriteCount(),
+		Bytes:     int64(c.bytes),
 	}
 }

@@ -175,7 +175,10 @@ func (s *Server) QueryCount(tb testing.TB, variable string) int64 {
 	db := s.DB(tb, "")
 	var name string
 	var n int64
-	err := db.QueryRow("SHOW GLOBAL STATUS LIKE ?", variable).Scan(&name, &n)
+	if !validName(variable) {
+		tb.Fatalf("bad status variable name %q", variable)
+	}
+	err := db.QueryRow("SHOW GLOBAL STATUS LIKE '"+variable+"'").Scan(&name, &n)
 	if errors.Is(err, sql.ErrNoRows) {
 		tb.Fatalf("no status variable %s", variable)
 	}
@@ -193,4 +196,13 @@ func freePort(tb testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+func validName(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }

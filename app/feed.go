@@ -1,0 +1,124 @@
+package app
+
+import (
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// Message is one record of the change stream as the broker delivered it.
+type Message struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Value     []byte // nil for a tombstone
+}
+
+// Decoder turns a change-stream record into a domain change. It returns
+// (nil, nil) for records that carry nothing to apply (tombstones).
+type Decoder interface {
+	Decode(topic string, key, value []byte) (inventory.Change, error)
+}
+
+// Feed applies change-stream records to a Service: decode, apply, count. A
+// record that cannot be decoded is counted, logged (at most once per
+// LogEvery) and skipped: it never stops the stream.
+type Feed struct {
+	svc *Service
+	dec Decoder
+	log *slog.Logger
+	// observe receives the time from the source's commit to the change
+	// being applied (nil: not observed).
+	observe func(time.Duration)
+	// reason names why a record was rejected, for counting.
+	reason func(error) string
+
+	lastApplied atomic.Int64 // unix nanos of the last applied change
+	applied     atomic.Uint64
+
+	mu        sync.Mutex        // protects the fields below
+	malformed map[string]uint64 // by reason
+	lastLog   time.Time
+}
+
+// FeedConfig configures a Feed.
+type FeedConfig struct {
+	// ObserveDelay receives the commit-to-applied delay of each change.
+	ObserveDelay func(time.Duration)
+	// Reason classifies decode errors for the rejected-records count
+	// (default: every error is "malformed").
+	Reason func(error) string
+}
+
+// feedLogEvery rate-limits the log line for bad records.
+const feedLogEvery = 10 * time.Second
+
+// NewFeed returns a Feed applying to svc.
+func NewFeed(svc *Service, dec Decoder, cfg FeedConfig, log *slog.Logger) *Feed {
+	return &Feed{svc: svc, dec: dec, log: log, observe: cfg.ObserveDelay, reason: cfg.Reason, malformed: map[string]uint64{}}
+}
+
+// Handle applies msgs in order. It is called by one goroutine, the
+// consumer's.
+func (f *Feed) Handle(msgs []Message) {
+	for i := range msgs {
+		m := &msgs[i]
+		c, err := f.dec.Decode(m.Topic, m.Key, m.Value)
+		if err != nil {
+			f.reject(m, err)
+			continue
+		}
+		if c == nil {
+			continue
+		}
+		f.svc.ApplyChange(c)
+		now := time.Now()
+		f.lastApplied.Store(now.UnixNano())
+		f.applied.Add(1)
+		if t := c.Committed(); f.observe != nil && !t.IsZero() {
+			f.observe(now.Sub(t))
+		}
+	}
+}
+
+func (f *Feed) reject(m *Message, err error) {
+	reason := "malformed"
+	if f.reason != nil {
+		reason = f.reason(err)
+	}
+	f.mu.Lock()
+	f.malformed[reason]++
+	logNow := time.Since(f.lastLog) >= feedLogEvery
+	if logNow {
+		f.lastLog = time.Now()
+	}
+	f.mu.Unlock()
+	if logNow {
+		f.log.Warn("skipped a change record that cannot be applied (further ones are counted, logged at most every 10s)",
+			"topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason, "err", err)
+	}
+}
+
+// Applied returns the number of changes applied.
+func (f *Feed) Applied() uint64 { return f.applied.Load() }
+
+// LastApplied returns when the last change was applied (zero if none).
+func (f *Feed) LastApplied() time.Time {
+	n := f.lastApplied.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Rejected returns the count of skipped records by reason.
+func (f *Feed) Rejected() map[string]uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.malformed)
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gintoki/gintoki/app"
+	"github.com/gintoki/gintoki/cache"
+	"github.com/gintoki/gintoki/kafka"
+)
+
+// serveMetrics exports the counters of the parts of `gintoki serve`. The
+// parts keep plain counters; they are read here at scrape time.
+type serveMetrics struct {
+	delay prometheus.Histogram
+}
+
+func counterFunc(reg prometheus.Registerer, name, help string, f func() float64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+}
+
+func gaugeFunc(reg prometheus.Registerer, name, help string, f func() float64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+func load(c *atomic.Uint64) func() float64 { return func() float64 { return float64(c.Load()) } }
+
+func newServeMetrics(reg prometheus.Registerer, svc *app.Service, c *cache.Cache) *serveMetrics {
+	st := svc.Stats()
+	counterFunc(reg, "gintoki_cache_hits_total", "Reads answered from the cache (product found).", load(&st.Hits))
+	counterFunc(reg, "gintoki_cache_negative_hits_total", "Reads answered from the cache's negative entries (product unknown).", load(&st.NegativeHits))
+	counterFunc(reg, "gintoki_cache_misses_total", "Reads that needed a database load.", load(&st.Misses))
+	counterFunc(reg, "gintoki_coalesced_waiters_total", "Misses that waited for a load another read had started.", load(&st.Coalesced))
+	counterFunc(reg, "gintoki_db_loads_total", "Database loads started by cache misses (one per batch of misses).", load(&st.Loads))
+	counterFunc(reg, "gintoki_db_load_failures_total", "Database loads that failed or panicked (not cached).", load(&st.LoadErrors))
+	counterFunc(reg, "gintoki_db_snapshot_retries_total", "Loads retried because the database snapshot was behind a consumed change.", load(&st.SnapshotRetry))
+	counterFunc(reg, "gintoki_cache_rerenders_total", "Entries re-rendered after a warehouse change.", load(&st.Rerenders))
+	counterFunc(reg, "gintoki_changes_applied_total", "Changes that altered a cached entry or the warehouse directory.", load(&st.ChangesApplied))
+	counterFunc(reg, "gintoki_changes_ignored_total", "Changes for uncached products, or already reflected (duplicates, replays).", load(&st.ChangesIgnored))
+	counterFunc(reg, "gintoki_cache_corrupt_entries_total", "Cache entries that failed to decode and were dropped.", load(&st.CorruptEntries))
+	counterFunc(reg, "gintoki_cache_oversize_total", "Entries the cache refused to store (larger than 1/1024 of it).", load(&st.OversizeSkips))
+	gaugeFunc(reg, "gintoki_cache_entries", "Entries in the cache, negative ones included.", func() float64 { return float64(c.Stats().Entries) })
+	counterFunc(reg, "gintoki_cache_evictions_total", "Entries evicted to make room.", func() float64 { return float64(c.Stats().Evictions) })
+	gaugeFunc(reg, "gintoki_cache_bytes", "Cache capacity in bytes (preallocated).", func() float64 { return float64(c.Stats().Bytes) })
+	m := &serveMetrics{delay: prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "gintoki_change_apply_delay_seconds",
+		Help:    "Time from the source's commit (event source.ts_ms) to the change being applied on this node.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	})}
+	reg.MustRegister(m.delay)
+	return m
+}
+
+func (m *serveMetrics) observeDelay(d time.Duration) { m.delay.Observe(d.Seconds()) }
+
+// watchFeed exports the change feed's and consumer's state.
+func (m *serveMetrics) watchFeed(reg prometheus.Registerer, feed *app.Feed, consumer *kafka.Consumer) {
+	counterFunc(reg, "gintoki_changes_total", "Change records decoded and applied.", func() float64 { return float64(feed.Applied()) })
+	gaugeFunc(reg, "gintoki_change_last_applied_age_seconds", "Seconds since the last change was applied (-1: none yet).", func() float64 {
+		t := feed.LastApplied()
+		if t.IsZero() {
+			return -1
+		}
+		return time.Since(t).Seconds()
+	})
+	reg.MustRegister(&consumerCollector{feed: feed, consumer: consumer})
+}
+
+// consumerCollector reads per-partition lag and rejected-record counts at
+// scrape time.
+type consumerCollector struct {
+	feed     *app.Feed
+	consumer *kafka.Consumer
+}
+
+var (
+	descLagRecords = prometheus.NewDesc("gintoki_consumer_lag_records", "Records not yet consumed, per partition, at the last probe.", []string{"topic", "partition"}, nil)
+	descLagSeconds = prometheus.NewDesc("gintoki_consumer_lag_seconds", "How long the partition has had unconsumed records (0 when caught up).", []string{"topic", "partition"}, nil)
+	descAttached   = prometheus.NewDesc("gintoki_consumer_attached", "1 when the change consumer is attached and its last probe of the broker succeeded within the lag bound.", nil, nil)
+	descCaughtUp   = prometheus.NewDesc("gintoki_consumer_caught_up", "1 once the consumer has read up to where the topics were when it attached.", nil, nil)
+	descRejected   = prometheus.NewDesc("gintoki_changes_rejected_total", "Change records skipped because they cannot be applied, by reason.", []string{"reason"}, nil)
+)
+
+func (c *consumerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descLagRecords, descLagSeconds, descAttached, descCaughtUp, descRejected} {
+		ch <- d
+	}
+}
+
+func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.consumer.Status()
+	for _, p := range st.Partitions {
+		part := itoa(p.Partition)
+		ch <- prometheus.MustNewConstMetric(descLagRecords, prometheus.GaugeValue, float64(p.LagRecords), p.Topic, part)
+		ch <- prometheus.MustNewConstMetric(descLagSeconds, prometheus.GaugeValue, p.Behind.Seconds(), p.Topic, part)
+	}
+	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, bool01(st.Attached && st.ProbeError == nil))
+	ch <- prometheus.MustNewConstMetric(descCaughtUp, prometheus.GaugeValue, bool01(st.CaughtUp))
+	for reason, n := range c.feed.Rejected() {
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), reason)
+	}
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }

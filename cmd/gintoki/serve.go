@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gintoki/gintoki/app"
+	"github.com/gintoki/gintoki/cache"
+	"github.com/gintoki/gintoki/debezium"
+	"github.com/gintoki/gintoki/grpcapi"
+	"github.com/gintoki/gintoki/httpapi"
+	"github.com/gintoki/gintoki/kafka"
+	"github.com/gintoki/gintoki/mysql"
+)
+
+// serveConfig is everything `gintoki serve` can be told.
+type serveConfig struct {
+	HTTPAddr        string
+	GRPCAddr        string
+	DBDSN           string
+	Database        string
+	StockTable      string
+	WarehouseTable  string
+	CacheBytes      int
+	NoCache         bool
+	MaxBatch        int
+	LoadTimeout     time.Duration
+	Brokers         string
+	TopicPrefix     string
+	MaxLag          time.Duration
+	ReplayWindow    time.Duration
+	ShutdownTimeout time.Duration
+	AccessLogEvery  uint64
+	Pprof           bool
+	Log             logConfig
+}
+
+func (c *serveConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http-addr", ":8080", "HTTP listen address (API, /metrics, /healthz, /readyz)")
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", ":9090", "gRPC listen address")
+	fs.StringVar(&c.DBDSN, "db-dsn", "root@tcp(127.0.0.1:3307)/inventory", "database DSN (go-sql-driver format); a read-only user is enough, see README")
+	fs.StringVar(&c.Database, "database", "inventory", "database name, as it appears in change topic names")
+	fs.StringVar(&c.StockTable, "stock-table", "warehouse_stock_item", "stock table name")
+	fs.StringVar(&c.WarehouseTable, "warehouse-table", "warehouse", "warehouse table name")
+	fs.IntVar(&c.CacheBytes, "cache-bytes", 256<<20, "cache size in bytes (entries are evicted beyond it)")
+	fs.BoolVar(&c.NoCache, "no-cache", false, "read the database on every request (a benchmark baseline; no change consumer)")
+	fs.IntVar(&c.MaxBatch, "max-batch", 1000, "largest number of ids in one batch request")
+	fs.DurationVar(&c.LoadTimeout, "load-timeout", 2*time.Second, "time limit of one database load")
+	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+	fs.StringVar(&c.TopicPrefix, "topic-prefix", "gintoki", "change topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
+	fs.DurationVar(&c.MaxLag, "max-lag", 5*time.Second, "staleness bound: not ready, and responses marked stale, when the change stream is further behind than this")
+	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
+	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve /debug/pprof/ on the HTTP address")
+	c.Log.flags(fs)
+}
+
+func (c *serveConfig) validate() error {
+	var errs []error
+	if c.CacheBytes < cache.MinBytes {
+		errs = append(errs, fmt.Errorf("--cache-bytes must be at least %d", cache.MinBytes))
+	}
+	if c.MaxBatch < 1 {
+		errs = append(errs, errors.New("--max-batch must be positive"))
+	}
+	if c.LoadTimeout <= 0 || c.MaxLag <= 0 || c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--load-timeout, --max-lag and --shutdown-timeout must be positive"))
+	}
+	if !c.NoCache && strings.TrimSpace(c.Brokers) == "" {
+		errs = append(errs, errors.New("--brokers is required: without the change stream the cache could serve stale data forever (use --no-cache to read the database only)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *serveConfig) topics() []string {
+	return []string{
+		c.TopicPrefix + "." + c.Database + "." + c.StockTable,
+		c.TopicPrefix + "." + c.Database + "." + c.WarehouseTable,
+	}
+}
+
+// Renderer indexes: each transport asks for its own pre-encoded body.
+const (
+	viewJSON = iota
+	viewProto
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := newFlagSet("serve", "Serve product inventory over gRPC and HTTP/JSON from a cache kept fresh by the change stream.", stderr)
+	cfg.flags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := cfg.Log.logger(stdout)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log, nil)
+}
+
+// serve runs the service until ctx ends, then shuts down gracefully. If
+// listening is not nil it receives the bound addresses (for tests).
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening func(httpAddr, grpcAddr string)) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, QueryTimeout: cfg.LoadTimeout}, log, reg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	c, err := cache.New(cfg.CacheBytes)
+	if err != nil {
+		return err
+	}
+	svc := app.New(store, c, []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}},
+		app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, NoCache: cfg.NoCache}, log)
+	defer svc.Close()
+
+	m := newServeMetrics(reg, svc, c)
+	var consumer *kafka.Consumer
+	if !cfg.NoCache {
+		feed := app.NewFeed(svc, debezium.Decoder{StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable},
+			app.FeedConfig{ObserveDelay: m.observeDelay, Reason: decodeReason}, log)
+		consumer, err = kafka.NewConsumer(kafka.ConsumerConfig{
+			Brokers: strings.Split(cfg.Brokers, ","), Topics: cfg.topics(), ReplayWindow: cfg.ReplayWindow, Logger: log,
+		}, feed.Handle)
+		if err != nil {
+			return err
+		}
+		m.watchFeed(reg, feed, consumer)
+	}
+	fresh := &freshness{cfg: cfg, svc: svc, store: store, consumer: consumer}
+
+	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen HTTP: %w", err)
+	}
+	grpcLn, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("listen gRPC: %w", err)
+	}
+	gapi := grpcapi.New(svc, grpcapi.Config{View: viewProto, Stale: fresh.stale}, log, reg)
+	gsrv, err := gapi.NewGRPCServer()
+	if err != nil {
+		return err
+	}
+	hsrv := &http.Server{
+		Handler: httpapi.New(svc, httpapi.Config{
+			View: viewJSON, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.ready, Stale: fresh.stale,
+			Gatherer: reg, Pprof: cfg.Pprof,
+		}, log, reg),
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "http", httpLn.Addr().String(), "grpc", grpcLn.Addr().String(),
+		"cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
+	if listening != nil {
+		listening(httpLn.Addr().String(), grpcLn.Addr().String())
+	}
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	g, gctx := errgroup.WithContext(runCtx)
+	if consumer != nil {
+		g.Go(func() error { return consumer.Run(gctx) })
+	}
+	g.Go(func() error { return startService(gctx, svc, consumer, log) })
+	g.Go(func() error { return fresh.reportHealth(gctx, gapi) })
+	g.Go(func() error {
+		if err := hsrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("HTTP server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := gsrv.Serve(grpcLn); err != nil {
+			return fmt.Errorf("gRPC server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+		gapi.Shutdown()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), cfg.ShutdownTimeout)
+		defer cancel()
+		stopped := make(chan struct{})
+		go func() { gsrv.GracefulStop(); close(stopped) }()
+		herr := hsrv.Shutdown(sctx)
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			gsrv.Stop()
+		}
+		if herr != nil {
+			return fmt.Errorf("HTTP shutdown: %w", herr)
+		}
+		return nil
+	})
+	err = g.Wait()
+	if err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// startService loads the warehouse directory once the consumer is attached
+// (so no warehouse change after the load can be missed), retrying while
+// the database is unreachable.
+func startService(ctx context.Context, svc *app.Service, consumer *kafka.Consumer, log *slog.Logger) error {
+	if consumer != nil {
+		select {
+		case <-consumer.Attached():
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		err := svc.Start(ctx)
+		if err == nil {
+			return nil
+		}
+		if attempt%10 == 0 {
+			log.Warn("cannot load the warehouse directory yet; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func decodeReason(err error) string {
+	if errors.Is(err, debezium.ErrUnknownTable) {
+		return "unknown_table"
+	}
+	return "malformed"
+}
+
+// freshness decides readiness and staleness from the database, the
+// directory and the consumer.
+type freshness struct {
+	cfg      serveConfig
+	svc      *app.Service
+	store    *mysql.Store
+	consumer *kafka.Consumer // nil with --no-cache
+	staleNow atomic.Bool     // refreshed by reportHealth, read on every request
+}
+
+// stale reports whether reads may be older than --max-lag allows.
+func (f *freshness) stale() bool { return f.staleNow.Load() }
+
+func (f *freshness) streamProblem() error {
+	if f.consumer == nil {
+		return nil
+	}
+	st := f.consumer.Status()
+	switch {
+	case !st.Attached:
+		return fmt.Errorf("change consumer not attached: %v", st.ProbeError)
+	case time.Since(st.LastProbe) > f.cfg.MaxLag:
+		return fmt.Errorf("change stream unreachable for %s (bound %s): %v", time.Since(st.LastProbe).Round(time.Millisecond), f.cfg.MaxLag, st.ProbeError)
+	case st.Behind > f.cfg.MaxLag:
+		return fmt.Errorf("change stream %s behind (bound %s, %d records)", st.Behind.Round(time.Millisecond), f.cfg.MaxLag, st.LagRecords)
+	case !st.CaughtUp:
+		return fmt.Errorf("change consumer catching up (%d records behind)", st.LagRecords)
+	}
+	return nil
+}
+
+// ready is /readyz: the database answers, the directory is loaded, the
+// consumer is attached, caught up and within the lag bound.
+func (f *freshness) ready(ctx context.Context) error {
+	if !f.svc.Started() {
+		return errors.New("warehouse directory not loaded")
+	}
+	if err := f.streamProblem(); err != nil {
+		return err
+	}
+	return f.store.Ping(ctx)
+}
+
+// reportHealth refreshes the stale flag and the gRPC health status every
+// 250 ms until ctx ends.
+func (f *freshness) reportHealth(ctx context.Context, gapi *grpcapi.Server) error {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		err := f.streamProblem()
+		f.staleNow.Store(err != nil && f.svc.Started())
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		gapi.SetServing(f.ready(pctx) == nil)
+		cancel()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

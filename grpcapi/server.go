@@ -1,0 +1,182 @@
+package grpcapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	"github.com/gintoki/gintoki/app"
+	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/inventory"
+	"github.com/gintoki/gintoki/requestid"
+)
+
+// Reader is the use case the gRPC API serves.
+type Reader interface {
+	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) ([]byte, error)
+	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
+}
+
+var _ Reader = (*app.Service)(nil)
+
+// Server is the gRPC transport.
+type Server struct {
+	reader  Reader
+	view    int // index of ProtoRenderer among the Service's renderers
+	log     *slog.Logger
+	ids     *requestid.Generator
+	health  *health.Server
+	latency *prometheus.HistogramVec
+	// stale reports whether the node is behind its staleness bound; such
+	// responses carry the trailer gintoki-stale: true.
+	stale func() bool
+}
+
+// Config configures a Server.
+type Config struct {
+	View  int         // renderer index of ProtoRenderer
+	Stale func() bool // optional
+}
+
+// New returns a Server over reader.
+func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
+	s := &Server{
+		reader: reader, view: cfg.View, log: log, ids: requestid.NewGenerator(),
+		health: health.NewServer(), stale: cfg.Stale,
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:        "gintoki_request_duration_seconds",
+			Help:        "Latency of API requests by transport, route and status code; _count is the request count.",
+			ConstLabels: prometheus.Labels{"transport": "grpc"},
+			Buckets:     []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "code"}),
+	}
+	if s.stale == nil {
+		s.stale = func() bool { return false }
+	}
+	if reg != nil {
+		reg.MustRegister(s.latency)
+	}
+	return s
+}
+
+// NewGRPCServer returns a grpc.Server with the inventory service, health
+// and reflection registered, and this Server's interceptor and codec.
+func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) (*grpc.Server, error) {
+	codec, err := newRawCodec()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, grpc.ForceServerCodecV2(codec), grpc.UnaryInterceptor(s.intercept))
+	gs := grpc.NewServer(opts...)
+	gs.RegisterService(&serviceDesc, s)
+	healthpb.RegisterHealthServer(gs, s.health)
+	reflection.Register(gs)
+	return gs, nil
+}
+
+// SetServing sets the health status of the whole server and the inventory
+// service.
+func (s *Server) SetServing(serving bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.health.SetServingStatus("", st)
+	s.health.SetServingStatus(inventoryv1.InventoryService_ServiceDesc.ServiceName, st)
+}
+
+// Shutdown marks every service NOT_SERVING for good.
+func (s *Server) Shutdown() { s.health.Shutdown() }
+
+// serviceDesc mirrors the generated InventoryService_ServiceDesc, with
+// handlers that return pre-encoded bodies (rawMessage) instead of messages.
+var serviceDesc = grpc.ServiceDesc{
+	ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
+	HandlerType: (*any)(nil),
+	Methods: []grpc.MethodDesc{
+		{MethodName: "GetInventory", Handler: handleGet},
+		{MethodName: "BatchGetInventory", Handler: handleBatch},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: inventoryv1.InventoryService_ServiceDesc.Metadata,
+}
+
+func handleGet(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	s := srv.(*Server)
+	var req inventoryv1.GetInventoryRequest
+	if err := dec(&req); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "malformed request: %v", err)
+	}
+	call := func(ctx context.Context, _ any) (any, error) {
+		body, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.view, nil)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return rawMessage(body), nil
+	}
+	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_GetInventory_FullMethodName}, call)
+}
+
+func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	s := srv.(*Server)
+	var req inventoryv1.BatchGetInventoryRequest
+	if err := dec(&req); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "malformed request: %v", err)
+	}
+	call := func(ctx context.Context, _ any) (any, error) {
+		ids := make([]inventory.ProductID, len(req.GetProductIds()))
+		for i, id := range req.GetProductIds() {
+			ids[i] = inventory.ProductID(id)
+		}
+		res, err := s.reader.GetBatch(ctx, ids, s.view)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return rawMessage(appendBatch(nil, res)), nil
+	}
+	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_BatchGetInventory_FullMethodName}, call)
+}
+
+// intercept gives every call a request id (from metadata x-request-id, or
+// new) returned in the response header, turns a panic into Internal and a
+// log line, and records the call's latency.
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	start := time.Now()
+	id := ""
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get("x-request-id"); len(v) > 0 && requestid.Valid(v[0]) {
+			id = v[0]
+		}
+	}
+	if id == "" {
+		id = s.ids.New()
+	}
+	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
+	if s.stale() {
+		_ = grpc.SetTrailer(ctx, metadata.Pairs("gintoki-stale", "true"))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in gRPC handler", "request_id", id, "method", info.FullMethod,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			resp, err = nil, status.Error(codes.Internal, "internal error")
+		}
+		code := status.Code(err)
+		s.latency.WithLabelValues(info.FullMethod, code.String()).Observe(time.Since(start).Seconds())
+		if code == codes.Internal || code == codes.Unknown {
+			s.log.Error("gRPC call failed", "request_id", id, "method", info.FullMethod, "err", err)
+		}
+	}()
+	return handler(requestid.With(ctx, id), req)
+}

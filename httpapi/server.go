@@ -1,0 +1,270 @@
+// Package httpapi serves the inventory API over HTTP/JSON, in the same
+// process as the gRPC API and over the same use case (no extra hop), plus
+// /metrics, /healthz, /readyz and the OpenAPI description. Bodies come
+// pre-encoded from the cache: a hit costs a lookup and a write of bytes.
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gintoki/gintoki/app"
+	"github.com/gintoki/gintoki/inventory"
+	"github.com/gintoki/gintoki/requestid"
+)
+
+// Reader is the use case the HTTP API serves.
+type Reader interface {
+	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) ([]byte, error)
+	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
+}
+
+var _ Reader = (*app.Service)(nil)
+
+// Config configures a Server.
+type Config struct {
+	View int // renderer index of JSONRenderer among the Service's renderers
+	// MaxBodyBytes bounds a batch request body (default 1 MiB).
+	MaxBodyBytes int64
+	// AccessLogEvery logs one request in N (0: access logging off). Error
+	// responses (5xx) are always logged.
+	AccessLogEvery uint64
+	// Ready reports whether the node should receive traffic; nil means
+	// always. Its error text is shown by /readyz.
+	Ready func(context.Context) error
+	// Stale reports whether the node is behind its staleness bound; such
+	// responses carry X-Gintoki-Stale: true. nil means never.
+	Stale func() bool
+	// Gatherer serves /metrics (nil: no /metrics route).
+	Gatherer prometheus.Gatherer
+	// Pprof mounts /debug/pprof/.
+	Pprof bool
+}
+
+// Server is the HTTP transport.
+type Server struct {
+	reader  Reader
+	cfg     Config
+	log     *slog.Logger
+	ids     *requestid.Generator
+	mux     *http.ServeMux
+	latency *prometheus.HistogramVec
+	// observers caches latency observers by route and status, so the hit
+	// path does not hash label values.
+	observers sync.Map // observerKey → prometheus.Observer
+	requests  atomic.Uint64
+	bufs      sync.Pool // *[]byte response buffers
+}
+
+type observerKey struct {
+	route  string
+	status int
+}
+
+var jsonContentType = []string{"application/json"}
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// New returns a Server over reader.
+func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	if cfg.Stale == nil {
+		cfg.Stale = func() bool { return false }
+	}
+	s := &Server{
+		reader: reader, cfg: cfg, log: log, ids: requestid.NewGenerator(), mux: http.NewServeMux(),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:        "gintoki_request_duration_seconds",
+			Help:        "Latency of API requests by transport, route and status code; _count is the request count.",
+			ConstLabels: prometheus.Labels{"transport": "http"},
+			Buckets:     []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "code"}),
+	}
+	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	if reg != nil {
+		reg.MustRegister(s.latency)
+	}
+	s.mux.Handle("GET /v1/products/{product_id}/inventory", s.route("get_inventory", s.handleGet))
+	s.mux.Handle("GET /cache", s.route("cache", s.handleCache))
+	s.mux.Handle("POST /v1/inventory:batchGet", s.route("batch_get_inventory", s.handleBatch))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(openAPI)
+	})
+	if cfg.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	if cfg.Pprof {
+		s.mux.HandleFunc("/debug/pprof/", pprof.Index)
+		s.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		s.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		s.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	s.mux.Handle("/", s.route("not_found", func(w http.ResponseWriter, r *http.Request, _ string) int {
+		return writeError(w, inventory.Errorf(inventory.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+	}))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+type handler func(w http.ResponseWriter, r *http.Request, reqID string) (status int)
+
+// route wraps an API handler: request id in and out, panic to 500, latency
+// metric, sampled access log.
+func (s *Server) route(name string, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(requestid.Header)
+		if !requestid.Valid(id) {
+			id = s.ids.New()
+		}
+		hdr := w.Header()
+		hdr[requestid.Header] = []string{id}
+		if s.cfg.Stale() {
+			hdr["X-Gintoki-Stale"] = []string{"true"}
+		}
+		status := http.StatusInternalServerError
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic in HTTP handler", "request_id", id, "route", name,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				status = writeError(w, inventory.Errorf(inventory.CodeInternal, "internal error"))
+			}
+			d := time.Since(start)
+			s.observer(name, status).Observe(d.Seconds())
+			if n := s.cfg.AccessLogEvery; status >= 500 || n > 0 && s.requests.Add(1)%n == 0 {
+				s.log.Info("http request", "request_id", id, "route", name, "method", r.Method,
+					"path", r.URL.Path, "status", status, "duration", d)
+			}
+		}()
+		status = h(w, r, id)
+	})
+}
+
+func (s *Server) observer(route string, status int) prometheus.Observer {
+	k := observerKey{route, status}
+	if o, ok := s.observers.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o := s.latency.WithLabelValues(route, fmt.Sprint(status))
+	s.observers.Store(k, o)
+	return o
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, reqID string) int {
+	id, err := inventory.ParseProductID(r.PathValue("product_id"))
+	if err != nil {
+		return writeError(w, err)
+	}
+	return s.writeOne(w, r, id, reqID)
+}
+
+// handleCache serves the original route, GET /cache?product_id=N, with the
+// same body as GET /v1/products/N/inventory.
+func (s *Server) handleCache(w http.ResponseWriter, r *http.Request, reqID string) int {
+	q := r.URL.Query()
+	if len(q["product_id"]) != 1 {
+		return writeError(w, inventory.Errorf(inventory.CodeInvalid, "exactly one product_id query parameter is required"))
+	}
+	id, err := inventory.ParseProductID(q.Get("product_id"))
+	if err != nil {
+		return writeError(w, err)
+	}
+	return s.writeOne(w, r, id, reqID)
+}
+
+func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, id inventory.ProductID, reqID string) int {
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	body, err := s.reader.Get(r.Context(), id, s.cfg.View, (*bp)[:0])
+	*bp = body[:0]
+	if err != nil {
+		return s.fail(w, err, reqID)
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	_, _ = w.Write(body)
+	return http.StatusOK
+}
+
+// fail writes an error response, logging the ones that are the server's
+// fault.
+func (s *Server) fail(w http.ResponseWriter, err error, reqID string) int {
+	st := writeError(w, err)
+	if st >= 500 {
+		s.log.Warn("request failed", "request_id", reqID, "status", st, "err", err)
+	}
+	return st
+}
+
+type batchRequest struct {
+	ProductIDs []int64 `json:"product_ids"`
+}
+
+func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, reqID string) int {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	var req batchRequest
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return writeError(w, inventory.Errorf(inventory.CodeInvalid, "request body is over %d bytes", tooBig.Limit))
+		}
+		return writeError(w, inventory.Errorf(inventory.CodeInvalid, "malformed request body: %v", err))
+	}
+	if dec.More() {
+		return writeError(w, inventory.Errorf(inventory.CodeInvalid, "malformed request body: trailing data"))
+	}
+	ids := make([]inventory.ProductID, len(req.ProductIDs))
+	for i, id := range req.ProductIDs {
+		ids[i] = inventory.ProductID(id)
+	}
+	res, err := s.reader.GetBatch(r.Context(), ids, s.cfg.View)
+	if err != nil {
+		return s.fail(w, err, reqID)
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	_, _ = w.Write(appendBatch(make([]byte, 0, 256*len(res.Bodies)+64), res))
+	return http.StatusOK
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Ready(ctx); err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}

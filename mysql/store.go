@@ -1,0 +1,257 @@
+// Package mysql reads product stock and warehouses from MySQL/MariaDB for
+// cache fills, each load in one consistent snapshot whose position in the
+// binlog it reports.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gintoki/gintoki/app"
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// Config names the tables and tunes the pool.
+type Config struct {
+	DSN            string // go-sql-driver DSN, e.g. "gintoki@tcp(127.0.0.1:3306)/inventory"
+	StockTable     string // default "warehouse_stock_item"
+	WarehouseTable string // default "warehouse"
+	MaxOpenConns   int    // default 32
+	QueryTimeout   time.Duration
+}
+
+// Store implements app.Store over database/sql.
+type Store struct {
+	db        *sql.DB
+	stockSQL  string // prefix of the stock query; ids are appended
+	whSQL     string
+	log       *slog.Logger
+	latency   *prometheus.HistogramVec
+	loadsErrs *prometheus.CounterVec
+}
+
+var _ app.Store = (*Store)(nil)
+
+// snapshotBegin starts a read-only transaction whose snapshot is consistent
+// with a binlog position, and reads that position. MariaDB reports it in
+// binlog_snapshot_file/binlog_snapshot_position for the session's
+// consistent snapshot.
+const snapshotBegin = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; " +
+	"SHOW STATUS WHERE Variable_name IN ('binlog_snapshot_file', 'binlog_snapshot_position'); "
+
+// Open validates cfg and opens a pool. It does not connect.
+func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, error) {
+	if cfg.StockTable == "" {
+		cfg.StockTable = "warehouse_stock_item"
+	}
+	if cfg.WarehouseTable == "" {
+		cfg.WarehouseTable = "warehouse"
+	}
+	if cfg.MaxOpenConns <= 0 {
+		cfg.MaxOpenConns = 32
+	}
+	for _, t := range []string{cfg.StockTable, cfg.WarehouseTable} {
+		if !validIdent(t) {
+			return nil, fmt.Errorf("table name %q: only letters, digits, _ and $ are allowed", t)
+		}
+	}
+	mc, err := mysql.ParseDSN(cfg.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("parse database DSN: %w", err)
+	}
+	// One round trip per load: begin, position, select, commit together.
+	mc.MultiStatements = true
+	if mc.Timeout == 0 {
+		mc.Timeout = 2 * time.Second
+	}
+	conn, err := mysql.NewConnector(mc)
+	if err != nil {
+		return nil, fmt.Errorf("database connector: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(cfg.MaxOpenConns)
+	db.SetMaxIdleConns(cfg.MaxOpenConns)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	s := &Store{
+		db:       db,
+		stockSQL: snapshotBegin + "SELECT product_id, warehouse_id, qty_salable FROM `" + cfg.StockTable + "` WHERE product_id IN (",
+		whSQL:    snapshotBegin + "SELECT id, code, is_active FROM `" + cfg.WarehouseTable + "`; COMMIT",
+		log:      log,
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gintoki_db_load_duration_seconds",
+			Help:    "Latency of database loads (one consistent-snapshot query), by kind and result.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
+		}, []string{"kind", "result"}),
+		loadsErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gintoki_db_load_errors_total",
+			Help: "Database loads that failed, by kind.",
+		}, []string{"kind"}),
+	}
+	if reg != nil {
+		reg.MustRegister(s.latency, s.loadsErrs)
+	}
+	return s, nil
+}
+
+func validIdent(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '$' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return inventory.Wrap(inventory.CodeUnavailable, err, "database unreachable")
+	}
+	return nil
+}
+
+// LoadProducts implements app.Store.
+func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (app.Snapshot, error) {
+	start := time.Now()
+	q := make([]byte, 0, len(s.stockSQL)+len(ids)*8+16)
+	q = append(q, s.stockSQL...)
+	for i, id := range ids {
+		if i > 0 {
+			q = append(q, ',')
+		}
+		q = strconv.AppendInt(q, int64(id), 10) // typed integers: no injection
+	}
+	q = append(q, "); COMMIT"...)
+	snap := app.Snapshot{Stock: make(map[inventory.ProductID][]inventory.Stock, len(ids))}
+	var err error
+	snap.Pos, err = s.query(ctx, string(q), func(rows *sql.Rows) error {
+		var p inventory.ProductID
+		var st inventory.Stock
+		if err := rows.Scan(&p, &st.Warehouse, &st.Qty); err != nil {
+			return err
+		}
+		snap.Stock[p] = append(snap.Stock[p], st)
+		return nil
+	})
+	s.observe("products", start, err)
+	if err != nil {
+		return app.Snapshot{}, fmt.Errorf("load %d products: %w", len(ids), err)
+	}
+	return snap, nil
+}
+
+// LoadWarehouses implements app.Store.
+func (s *Store) LoadWarehouses(ctx context.Context) ([]inventory.Warehouse, inventory.Position, error) {
+	start := time.Now()
+	var ws []inventory.Warehouse
+	pos, err := s.query(ctx, s.whSQL, func(rows *sql.Rows) error {
+		var w inventory.Warehouse
+		if err := rows.Scan(&w.ID, &w.Code, &w.Active); err != nil {
+			return err
+		}
+		ws = append(ws, w)
+		return nil
+	})
+	s.observe("warehouses", start, err)
+	if err != nil {
+		return nil, inventory.Position{}, fmt.Errorf("load warehouses: %w", err)
+	}
+	return ws, pos, nil
+}
+
+func (s *Store) observe(kind string, start time.Time, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+		s.loadsErrs.WithLabelValues(kind).Inc()
+	}
+	s.latency.WithLabelValues(kind, result).Observe(time.Since(start).Seconds())
+}
+
+// errNoSnapshotPosition means the server does not report the binlog
+// position of a consistent snapshot (MySQL does not; MariaDB does).
+var errNoSnapshotPosition = errors.New("the server does not report binlog_snapshot_file/binlog_snapshot_position " +
+	"(needs MariaDB with log_bin=ON); see docs/consistency.md")
+
+// query runs one multi-statement snapshot query: the position result set,
+// then the data result set, whose rows go to scan.
+func (s *Store) query(ctx context.Context, q string, scan func(*sql.Rows) error) (inventory.Position, error) {
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return inventory.Position{}, classify(ctx, err)
+	}
+	defer rows.Close()
+	var file string
+	var offset uint64
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return inventory.Position{}, classify(ctx, err)
+		}
+		switch strings.ToLower(name) {
+		case "binlog_snapshot_file":
+			file = value
+		case "binlog_snapshot_position":
+			if offset, err = strconv.ParseUint(value, 10, 64); err != nil {
+				return inventory.Position{}, fmt.Errorf("binlog_snapshot_position %q: %w", value, err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return inventory.Position{}, classify(ctx, err)
+	}
+	if file == "" {
+		return inventory.Position{}, inventory.Wrap(inventory.CodeUnavailable, errNoSnapshotPosition, "database cannot serve consistent fills")
+	}
+	pos, err := inventory.ParsePosition(file, offset, 0)
+	if err != nil {
+		return inventory.Position{}, err
+	}
+	if !rows.NextResultSet() {
+		return inventory.Position{}, classify(ctx, fmt.Errorf("missing data result set: %w", rows.Err()))
+	}
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return inventory.Position{}, classify(ctx, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return inventory.Position{}, classify(ctx, err)
+	}
+	// Drain the COMMIT's result so the connection goes back clean.
+	for rows.NextResultSet() {
+	}
+	if err := rows.Err(); err != nil {
+		return inventory.Position{}, classify(ctx, err)
+	}
+	return pos, nil
+}
+
+// classify maps a driver error to a domain code: the caller's deadline,
+// or the database being unavailable.
+func classify(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w: %w", ctxErr, err)
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		// The server answered: a schema or permission problem, not an outage.
+		return inventory.Wrap(inventory.CodeInternal, err, "database query failed")
+	}
+	return inventory.Wrap(inventory.CodeUnavailable, err, "database unavailable")
+}
