@@ -233,6 +233,9 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 		if err == nil {
 			err = ends.Error()
 		}
+		if ctx.Err() != nil {
+			return
+		}
 		c.mu.Lock()
 		if err != nil {
 			if c.probeErr == nil {

@@ -88,7 +88,12 @@ func TestReadAPI(t *testing.T) {
 		for _, path := range []string{"/v1/products/abc/inventory", "/v1/products/0/inventory", "/v1/products/-3/inventory",
 			"/v1/products/99999999999999999999/inventory", "/cache", "/cache?product_id=x", "/cache?product_id=1&product_id=2"} {
 			code, body := n.get(t, path, nil)
-			var e struct{ Error struct{ Code int; Status, Message string } }
+			var e struct {
+				Error struct {
+					Code            int
+					Status, Message string
+				}
+			}
 			if code != 400 || json.Unmarshal([]byte(body), &e) != nil || e.Error.Status != "INVALID_ARGUMENT" || e.Error.Message == "" {
 				t.Errorf("GET %s = %d %s, want 400 INVALID_ARGUMENT", path, code, body)
 			}

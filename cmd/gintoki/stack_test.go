@@ -229,3 +229,11 @@ func seedSmall(tb testing.TB, db *mariadbtest.Server, n int) {
 	}
 	db.Exec(tb, b.String())
 }
+
+func httpGet(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}

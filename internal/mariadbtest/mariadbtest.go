@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +29,9 @@ type Server struct {
 	Port int
 	cmd  *exec.Cmd
 	done chan struct{}
+
+	mu  sync.Mutex         // protects dbs
+	dbs map[string]*sql.DB // handles by database name, closed at the end of the test
 }
 
 // Schema returns the project's schema file contents.
@@ -47,9 +51,17 @@ func Schema(tb testing.TB) string {
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{Dir: tb.TempDir()}
-	if out, err := exec.Command("mariadb-install-db", "--no-defaults", "--user=root",
-		"--datadir="+filepath.Join(s.Dir, "data"), "--auth-root-authentication-method=normal",
-		"--skip-test-db").CombinedOutput(); err != nil {
+	// A private temporary directory: concurrent installs sharing /tmp
+	// collide on their temporary tables.
+	tmp := filepath.Join(s.Dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	install := exec.Command("mariadb-install-db", "--no-defaults", "--user=root",
+		"--datadir="+filepath.Join(s.Dir, "data"), "--tmpdir="+tmp, "--auth-root-authentication-method=normal",
+		"--skip-test-db")
+	install.Env = append(os.Environ(), "TMPDIR="+tmp)
+	if out, err := install.CombinedOutput(); err != nil {
 		tb.Fatalf("mariadb-install-db (run `make deps` to install MariaDB): %v\n%s", err, out)
 	}
 	s.Port = freePort(tb)
@@ -73,14 +85,15 @@ func (s *Server) start(tb testing.TB) {
 	tb.Helper()
 	data := filepath.Join(s.Dir, "data")
 	s.cmd = exec.Command("mariadbd", "--no-defaults", "--user=root",
-		"--datadir="+data, "--socket="+filepath.Join(s.Dir, "sock"),
+		"--datadir="+data, "--tmpdir="+filepath.Join(s.Dir, "tmp"), "--socket="+filepath.Join(s.Dir, "sock"),
 		fmt.Sprintf("--port=%d", s.Port), "--bind-address=127.0.0.1",
 		"--pid-file="+filepath.Join(s.Dir, "pid"), "--log-error="+filepath.Join(s.Dir, "err.log"),
 		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
 		"--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
 		"--binlog-row-metadata=FULL", "--server-id=1",
 		"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=32M", "--skip-name-resolve",
-		"--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0")
+		"--max-connections=500", "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0")
+	s.cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(s.Dir, "tmp"))
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatalf("start mariadbd: %v", err)
@@ -148,13 +161,23 @@ func (s *Server) DSN(db string) string {
 	return c.FormatDSN()
 }
 
-// DB opens a handle on database db, closed when the test ends.
+// DB returns a handle (a pool) on database db, shared by the test and
+// closed when it ends.
 func (s *Server) DB(tb testing.TB, db string) *sql.DB {
 	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.dbs[db]; ok {
+		return h
+	}
 	h, err := sql.Open("mysql", s.DSN(db))
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}
+	if s.dbs == nil {
+		s.dbs = map[string]*sql.DB{}
+	}
+	s.dbs[db] = h
 	tb.Cleanup(func() { h.Close() })
 	return h
 }

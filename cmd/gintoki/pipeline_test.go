@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gintoki/gintoki/internal/mariadbtest"
+)
+
+// restartableBroker is an in-process broker that keeps its data across
+// restarts on the same port.
+type restartableBroker struct {
+	port int
+	dir  string
+	c    *kfake.Cluster
+}
+
+func newRestartableBroker(tb testing.TB, partitions int32, topics ...string) *restartableBroker {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	b := &restartableBroker{port: port, dir: tb.TempDir()}
+	b.start(tb)
+	tb.Cleanup(func() { b.c.Close() })
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.addr()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopics(context.Background(), partitions, 1, nil, topics...); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func (b *restartableBroker) addr() string { return "127.0.0.1:" + strconv.Itoa(b.port) }
+
+func (b *restartableBroker) start(tb testing.TB) {
+	tb.Helper()
+	var err error
+	for range 100 { // the port may take a moment to be free again
+		b.c, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(b.port), kfake.DataDir(b.dir), kfake.SyncWrites(), kfake.AllowAutoTopicCreation())
+		if err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("start broker: %v", err)
+}
+
+func (b *restartableBroker) restart(tb testing.TB) {
+	tb.Helper()
+	b.c.Close()
+	b.start(tb)
+}
+
+// relayProc is a relay running in this process.
+type relayProc struct {
+	stop func()
+}
+
+func startRelay(tb testing.TB, db *mariadbtest.Server, broker, checkpoint string) *relayProc {
+	tb.Helper()
+	cfg := relayConfig{
+		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
+		ServerID: 1001, Brokers: broker, TopicPrefix: "gintoki", TopicPartitions: 3, CheckpointFile: checkpoint,
+	}
+	if err := cfg.validate(); err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { done <- relayUntilDone(ctx, cfg, log) }()
+	var once sync.Once
+	r := &relayProc{stop: func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					tb.Errorf("relay: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				tb.Errorf("relay did not stop within 20s")
+			}
+		})
+	}}
+	tb.Cleanup(r.stop)
+	return r
+}
+
+// TestPipelineConverges runs the whole pipeline — real MariaDB, the relay,
+// a broker over TCP, two nodes — under concurrent writes and reads, while
+// the relay, the broker and one node restart. At the end every touched key
+// on both nodes must equal the database, read from the cache.
+func TestPipelineConverges(t *testing.T) {
+	const products = 200
+	db := mariadbtest.Start(t)
+	seedSmall(t, db, products)
+	broker := newRestartableBroker(t, 3, testTopics...)
+	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
+	rel := startRelay(t, db, broker.addr(), checkpoint)
+	waitFile(t, checkpoint) // the relay has a position: writes from now on are captured
+	nodes := []*node{startNode(t, db.DSN("inventory"), broker.addr()), startNode(t, db.DSN("inventory"), broker.addr())}
+	var nodesMu sync.Mutex // protects nodes[1] while it restarts
+
+	ctx, stopLoad := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var writes atomic.Int64
+	h := db.DB(t, "inventory")
+	for w := range 3 {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(w), 7))
+			for ctx.Err() == nil {
+				p, wh := rnd.IntN(products+10)+1, rnd.IntN(4)+1
+				var q string
+				switch r := rnd.IntN(20); {
+				case r < 12:
+					q = fmt.Sprintf("UPDATE warehouse_stock_item SET qty_salable = %d WHERE product_id = %d AND warehouse_id = %d", rnd.IntN(1000), p, wh)
+				case r < 16:
+					q = fmt.Sprintf("INSERT INTO warehouse_stock_item VALUES (%d,%d,%d) ON DUPLICATE KEY UPDATE qty_salable = VALUES(qty_salable)", p, wh, rnd.IntN(1000))
+				case r < 19:
+					q = fmt.Sprintf("DELETE FROM warehouse_stock_item WHERE product_id = %d AND warehouse_id = %d", p, wh)
+				default:
+					q = fmt.Sprintf("UPDATE warehouse SET is_active = 1 - is_active WHERE id = %d", wh)
+				}
+				if _, err := h.ExecContext(ctx, q); err != nil && ctx.Err() == nil {
+					t.Errorf("write: %v", err)
+					return
+				}
+				writes.Add(1)
+			}
+		})
+	}
+	for r := range 4 {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(r), 11))
+			for ctx.Err() == nil {
+				nodesMu.Lock()
+				n := nodes[rnd.IntN(2)]
+				nodesMu.Unlock()
+				resp, err := httpGet(ctx, n.http+fmt.Sprintf("/v1/products/%d/inventory", rnd.IntN(products+10)+1))
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	pause := func() { time.Sleep(300 * time.Millisecond) } // let writes and reads run between disruptions
+	pause()
+	rel.stop()
+	pause()
+	rel = startRelay(t, db, broker.addr(), checkpoint)
+	pause()
+	broker.restart(t)
+	pause()
+	nodesMu.Lock()
+	old := nodes[1]
+	nodesMu.Unlock()
+	if err := old.stop(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := startNode(t, db.DSN("inventory"), broker.addr())
+	nodesMu.Lock()
+	nodes[1] = fresh
+	nodesMu.Unlock()
+	// Every key cached on both nodes while the writes go on, so the final
+	// check reads entries that were kept fresh by the stream.
+	for _, n := range nodes {
+		for id := 1; id <= products+10; id++ {
+			n.get(t, fmt.Sprintf("/v1/products/%d/inventory", id), nil)
+		}
+	}
+	pause()
+	stopLoad()
+	wg.Wait()
+	if writes.Load() < 100 {
+		t.Fatalf("only %d writes", writes.Load())
+	}
+	t.Logf("%d writes", writes.Load())
+
+	for i, n := range nodes {
+		missesBefore := scrape(t, n, "gintoki_cache_misses_total")
+		for id := int64(1); id <= products+10; id++ {
+			want, exists := inventoryFromSQL(t, db, id)
+			path := fmt.Sprintf("/v1/products/%d/inventory", id)
+			pollUntil(t, 10*time.Second, func() (bool, string) {
+				code, body := n.get(t, path, nil)
+				if !exists {
+					return code == 404, fmt.Sprintf("node %d product %d: %d %s, want 404", i, id, code, body)
+				}
+				return code == 200 && body == want, fmt.Sprintf("node %d product %d: %d %s\nwant %s", i, id, code, body, want)
+			})
+		}
+		// The check must have read the cache, not just the database.
+		if misses := scrape(t, n, "gintoki_cache_misses_total") - missesBefore; misses > products/10 {
+			t.Errorf("node %d: %v of %d final reads missed the cache: the check did not test cached entries", i, misses, products+10)
+		}
+	}
+}
+
+func waitFile(tb testing.TB, path string) {
+	tb.Helper()
+	pollUntil(tb, 20*time.Second, func() (bool, string) {
+		_, err := os.Stat(path)
+		return err == nil, fmt.Sprint(err)
+	})
+}
+
+// scrape returns the value of an unlabelled metric.
+func scrape(tb testing.TB, n *node, name string) float64 {
+	tb.Helper()
+	_, body := n.get(tb, "/metrics", nil)
+	for line := range strings.Lines(body) {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return v
+		}
+	}
+	tb.Fatalf("metric %s not found", name)
+	return 0
+}

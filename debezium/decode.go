@@ -1,0 +1,479 @@
+// Package debezium translates between Kafka records in the format of
+// Debezium's MySQL connector (JSON converter, with or without schemas) and
+// the domain's change events.
+package debezium
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// Errors wrapped by every error Decode returns, so that callers can count
+// rejected records by reason.
+var (
+	// ErrMalformed: the record is not a change event that can be applied
+	// safely (bad JSON, unknown op, no position, a missing, ill-typed or
+	// out-of-range column, a key that contradicts the row...).
+	ErrMalformed = errors.New("debezium: malformed change event")
+	// ErrUnknownTable: a well-formed event for a table Gintoki does not
+	// track. It does not wrap ErrMalformed: such records are expected when
+	// a connector captures more tables than Gintoki needs.
+	ErrUnknownTable = errors.New("debezium: unknown table")
+)
+
+// The source tables' names, as in schema/schema.sql.
+const (
+	decodeDefaultStockTable     = "warehouse_stock_item"
+	decodeDefaultWarehouseTable = "warehouse"
+)
+
+// Decoder turns Kafka records written by Debezium's MySQL connector, or by
+// Gintoki's relay, into domain changes. The zero Decoder uses the table
+// names of schema/schema.sql. A Decoder is a value without state: it is
+// safe for concurrent use.
+type Decoder struct {
+	StockTable     string // table of stock rows; "warehouse_stock_item" if empty
+	WarehouseTable string // table of warehouses; "warehouse" if empty
+}
+
+// Decode decodes one record: its topic, key and value as they came from
+// Kafka. It returns an inventory.StockChange, an inventory.WarehouseChange
+// or an inventory.Truncate.
+//
+// A tombstone (an empty value, a JSON null, or a schema wrapper with a null
+// payload) returns (nil, nil): it only lets Kafka compact the topic, the
+// delete event before it carried the change.
+//
+// Key and value may each be wrapped as {"schema": …, "payload": …} (the
+// JsonConverter with schemas.enable=true) or bare. The table is the
+// event's source.table, or the last dot-separated segment of the topic when
+// the event names none. When the key names a primary-key column, it must
+// agree with the row.
+//
+// Every error wraps ErrUnknownTable or ErrMalformed. Decode never panics.
+func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, error) {
+	env, ok, err := decodeEnvelopeOf(value)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	if env.Op == nil {
+		return nil, fmt.Errorf("%w: no op", ErrMalformed)
+	}
+	op := *env.Op
+	switch op {
+	case "c", "u", "d", "r", "t":
+	default:
+		return nil, fmt.Errorf("%w: unknown op %s", ErrMalformed, decodeQuote(op))
+	}
+
+	table := ""
+	if env.Source != nil && env.Source.Table != nil {
+		table = *env.Source.Table
+	}
+	if table == "" {
+		table = topic[strings.LastIndexByte(topic, '.')+1:]
+	}
+	var kind inventory.Table
+	switch table {
+	case d.stockTable():
+		kind = inventory.TableStock
+	case d.warehouseTable():
+		kind = inventory.TableWarehouse
+	default:
+		return nil, fmt.Errorf("%w %s (topic %s)", ErrUnknownTable, decodeQuote(table), decodeQuote(topic))
+	}
+
+	c, err := decodeChange(kind, op, env, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s op %s: %v", ErrMalformed, table, op, err)
+	}
+	return c, nil
+}
+
+func (d Decoder) stockTable() string {
+	if d.StockTable == "" {
+		return decodeDefaultStockTable
+	}
+	return d.StockTable
+}
+
+func (d Decoder) warehouseTable() string {
+	if d.WarehouseTable == "" {
+		return decodeDefaultWarehouseTable
+	}
+	return d.WarehouseTable
+}
+
+// decodeEnvelope is the part of a change event value the decoder reads.
+// Raw fields are parsed by hand so that type and range errors name the
+// field; fields it does not need (schema, transaction, ts_us...) are
+// skipped, so that additions in newer Debezium versions do no harm.
+type decodeEnvelope struct {
+	Before json.RawMessage `json:"before"`
+	After  json.RawMessage `json:"after"`
+	Source *decodeSource   `json:"source"`
+	Op     *string         `json:"op"`
+}
+
+// decodeSource is the part of the source block the decoder reads.
+type decodeSource struct {
+	Table    *string         `json:"table"`
+	File     *string         `json:"file"`
+	Pos      json.RawMessage `json:"pos"`
+	Row      json.RawMessage `json:"row"`
+	TsMs     json.RawMessage `json:"ts_ms"`
+	Snapshot json.RawMessage `json:"snapshot"`
+}
+
+// decodeRecord is either a bare envelope or the JsonConverter's wrapper
+// around one; a single pass reads both shapes.
+type decodeRecord struct {
+	decodeEnvelope
+	Payload json.RawMessage `json:"payload"`
+}
+
+// decodeEnvelopeOf parses a record value. ok is false for a tombstone.
+func decodeEnvelopeOf(value []byte) (env decodeEnvelope, ok bool, err error) {
+	if len(value) == 0 || decodeIsNull(bytes.TrimSpace(value)) {
+		return env, false, nil
+	}
+	var rec decodeRecord
+	if err := json.Unmarshal(value, &rec); err != nil {
+		return env, false, fmt.Errorf("value: %v", err)
+	}
+	if rec.Payload == nil {
+		return rec.decodeEnvelope, true, nil
+	}
+	if decodeIsNull(rec.Payload) {
+		return env, false, nil
+	}
+	if err := json.Unmarshal(rec.Payload, &env); err != nil {
+		return env, false, fmt.Errorf("value payload: %v", err)
+	}
+	return env, true, nil
+}
+
+// decodeRow is one row image (before or after, or a key): column name to
+// raw JSON value.
+type decodeRow map[string]json.RawMessage
+
+// decodeRowOf parses a row image; a missing or null image is a nil row.
+func decodeRowOf(raw json.RawMessage, which string) (decodeRow, error) {
+	if decodeIsNull(raw) {
+		return nil, nil
+	}
+	var row decodeRow
+	if err := json.Unmarshal(raw, &row); err != nil {
+		return nil, fmt.Errorf("%s: %v", which, err)
+	}
+	return row, nil
+}
+
+// decodeKeyOf parses a record key, bare or wrapped. A missing or null key
+// is a nil row: keys only cross-check the row, they are never needed.
+func decodeKeyOf(key []byte) (decodeRow, error) {
+	if len(key) == 0 {
+		return nil, nil
+	}
+	row, err := decodeRowOf(key, "key")
+	if err != nil {
+		return nil, err
+	}
+	if payload, ok := row["payload"]; ok && len(row) == 2 && row["schema"] != nil {
+		return decodeRowOf(payload, "key payload")
+	}
+	return row, nil
+}
+
+// decodeChange decodes an event of a known table and op; its errors are
+// wrapped in ErrMalformed by Decode.
+func decodeChange(kind inventory.Table, op string, env decodeEnvelope, key []byte) (inventory.Change, error) {
+	if env.Source == nil {
+		return nil, errors.New("no source: the change cannot be ordered")
+	}
+	pos, err := decodePosition(env.Source)
+	if err != nil {
+		return nil, err
+	}
+	commit, err := decodeCommitTime(env.Source.TsMs)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeCheckSnapshot(env.Source.Snapshot); err != nil {
+		return nil, err
+	}
+	if op == "t" {
+		return inventory.Truncate{Table: kind, Pos: pos, Commit: commit}, nil
+	}
+
+	before, err := decodeRowOf(env.Before, "before")
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeRowOf(env.After, "after")
+	if err != nil {
+		return nil, err
+	}
+	keyRow, err := decodeKeyOf(key)
+	if err != nil {
+		return nil, err
+	}
+	// The row the change leaves behind, or for a delete the row it removes.
+	row, which, deleted := after, "after", false
+	if op == "d" {
+		row, which, deleted = before, "before", true
+	}
+	if row == nil {
+		return nil, fmt.Errorf("no %s row", which)
+	}
+
+	switch kind {
+	case inventory.TableStock:
+		c, err := decodeStock(row, which, deleted)
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeSameStockKey(keyRow, "key", c); err != nil {
+			return nil, err
+		}
+		if op == "u" {
+			// Debezium and the relay turn a primary-key change into a delete
+			// and a create. An update whose before image has another key
+			// would otherwise leave the old row behind, unseen.
+			if err := decodeSameStockKey(before, "before", c); err != nil {
+				return nil, err
+			}
+		}
+		c.Pos, c.Commit = pos, commit
+		return c, nil
+	default:
+		c, err := decodeWarehouse(row, which, deleted)
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeSameKey(keyRow, "key", "id", int64(c.Warehouse.ID)); err != nil {
+			return nil, err
+		}
+		if op == "u" {
+			if err := decodeSameKey(before, "before", "id", int64(c.Warehouse.ID)); err != nil {
+				return nil, err
+			}
+		}
+		c.Pos, c.Commit = pos, commit
+		return c, nil
+	}
+}
+
+// decodeStock reads a stock row. A delete carries only the row's key (and
+// Qty 0): the quantity it had does not matter, and a minimal before image
+// has none.
+func decodeStock(row decodeRow, which string, deleted bool) (inventory.StockChange, error) {
+	product, err := decodeIntColumn(row, which, "product_id", 1, math.MaxInt64)
+	if err != nil {
+		return inventory.StockChange{}, err
+	}
+	warehouse, err := decodeIntColumn(row, which, "warehouse_id", 1, math.MaxInt32)
+	if err != nil {
+		return inventory.StockChange{}, err
+	}
+	c := inventory.StockChange{
+		Product:   inventory.ProductID(product),
+		Warehouse: inventory.WarehouseID(warehouse),
+		Deleted:   deleted,
+	}
+	if !deleted {
+		qty, err := decodeIntColumn(row, which, "qty_salable", math.MinInt32, math.MaxInt32)
+		if err != nil {
+			return inventory.StockChange{}, err
+		}
+		c.Qty = int32(qty)
+	}
+	return c, nil
+}
+
+// decodeWarehouse reads a warehouse row. As for stock, a delete carries
+// only the row's key.
+func decodeWarehouse(row decodeRow, which string, deleted bool) (inventory.WarehouseChange, error) {
+	id, err := decodeIntColumn(row, which, "id", 1, math.MaxInt32)
+	if err != nil {
+		return inventory.WarehouseChange{}, err
+	}
+	c := inventory.WarehouseChange{Warehouse: inventory.Warehouse{ID: inventory.WarehouseID(id)}, Deleted: deleted}
+	if deleted {
+		return c, nil
+	}
+	raw, ok := row["code"]
+	if !ok {
+		return inventory.WarehouseChange{}, fmt.Errorf("%s.code missing", which)
+	}
+	if decodeIsNull(raw) || json.Unmarshal(raw, &c.Warehouse.Code) != nil {
+		return inventory.WarehouseChange{}, fmt.Errorf("%s.code: %s is not a string", which, decodeShort(raw))
+	}
+	raw, ok = row["is_active"]
+	if !ok {
+		return inventory.WarehouseChange{}, fmt.Errorf("%s.is_active missing", which)
+	}
+	// TINYINT(1) arrives as a number (Debezium's default) or as a boolean
+	// (TinyIntOneToBooleanConverter, or a BOOLEAN column). Other values
+	// are refused rather than guessed at.
+	switch string(raw) {
+	case "1", "true":
+		c.Warehouse.Active = true
+	case "0", "false":
+	default:
+		return inventory.WarehouseChange{}, fmt.Errorf("%s.is_active: %s is not 0, 1, true or false", which, decodeShort(raw))
+	}
+	return c, nil
+}
+
+// decodeSameStockKey checks that the stock key columns present in row (a
+// key or a before image) equal those of c.
+func decodeSameStockKey(row decodeRow, which string, c inventory.StockChange) error {
+	if err := decodeSameKey(row, which, "product_id", int64(c.Product)); err != nil {
+		return err
+	}
+	return decodeSameKey(row, which, "warehouse_id", int64(c.Warehouse))
+}
+
+// decodeSameKey checks that column col of row, if row has it, equals want.
+// Keys built from other columns (Debezium's message.key.columns) pass.
+func decodeSameKey(row decodeRow, which, col string, want int64) error {
+	if _, ok := row[col]; !ok {
+		return nil
+	}
+	got, err := decodeIntColumn(row, which, col, math.MinInt64, math.MaxInt64)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%s.%s is %d but the row's is %d", which, col, got, want)
+	}
+	return nil
+}
+
+// decodePosition reads the binlog coordinates of the event. All three are
+// required: a change that cannot be ordered cannot be applied safely.
+func decodePosition(src *decodeSource) (inventory.Position, error) {
+	if src.File == nil || *src.File == "" {
+		return inventory.Position{}, errors.New("no source.file: the change cannot be ordered")
+	}
+	offset, err := decodeUint(src.Pos, "source.pos", math.MaxUint64)
+	if err != nil {
+		return inventory.Position{}, err
+	}
+	row, err := decodeUint(src.Row, "source.row", math.MaxUint32)
+	if err != nil {
+		return inventory.Position{}, err
+	}
+	pos, err := inventory.ParsePosition(*src.File, offset, uint32(row))
+	if err != nil {
+		return inventory.Position{}, fmt.Errorf("source.file: %v", err)
+	}
+	return pos, nil
+}
+
+// decodeCommitTime reads source.ts_ms. Missing, null or 0 (Debezium's
+// value when it does not know) is the zero time.
+func decodeCommitTime(raw json.RawMessage) (time.Time, error) {
+	if decodeIsNull(raw) {
+		return time.Time{}, nil
+	}
+	ms, err := decodeInt(raw, "source.ts_ms", 0, math.MaxInt64)
+	if err != nil || ms == 0 {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// decodeCheckSnapshot accepts source.snapshot as Debezium writes it: a
+// boolean (1.x), a string ("true", "false", "first", "last",
+// "incremental"... in 2.x), or absent. The decoder does not need its value:
+// snapshot reads are ordered by position like every other change.
+func decodeCheckSnapshot(raw json.RawMessage) error {
+	if decodeIsNull(raw) {
+		return nil
+	}
+	switch raw[0] {
+	case '"', 't', 'f':
+		return nil
+	}
+	return fmt.Errorf("source.snapshot: %s is neither a boolean nor a string", decodeShort(raw))
+}
+
+// decodeIntColumn reads an integer column of row within [lo, hi].
+func decodeIntColumn(row decodeRow, which, col string, lo, hi int64) (int64, error) {
+	raw, ok := row[col]
+	if !ok {
+		return 0, fmt.Errorf("%s.%s missing", which, col)
+	}
+	return decodeInt(raw, which+"."+col, lo, hi)
+}
+
+// decodeInt reads a JSON integer within [lo, hi]. Strings, fractions and
+// exponents are refused: Debezium writes int16/32/64 as plain integers,
+// and parsing as float would lose precision above 2^53.
+func decodeInt(raw json.RawMessage, field string, lo, hi int64) (int64, error) {
+	if decodeIsNull(raw) {
+		return 0, fmt.Errorf("%s is null or missing", field)
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%s: %s is out of range [%d, %d]", field, decodeShort(raw), lo, hi)
+	case err != nil:
+		return 0, fmt.Errorf("%s: %s is not an integer", field, decodeShort(raw))
+	case n < lo || n > hi:
+		return 0, fmt.Errorf("%s: %d is out of range [%d, %d]", field, n, lo, hi)
+	}
+	return n, nil
+}
+
+// decodeUint reads a non-negative JSON integer no greater than hi.
+func decodeUint(raw json.RawMessage, field string, hi uint64) (uint64, error) {
+	if decodeIsNull(raw) {
+		return 0, fmt.Errorf("%s is null or missing: the change cannot be ordered", field)
+	}
+	n, err := strconv.ParseUint(string(raw), 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange), err == nil && n > hi:
+		return 0, fmt.Errorf("%s: %s is out of range [0, %d]", field, decodeShort(raw), hi)
+	case err != nil:
+		return 0, fmt.Errorf("%s: %s is not a non-negative integer", field, decodeShort(raw))
+	}
+	return n, nil
+}
+
+// decodeIsNull reports whether raw is absent or the JSON null.
+func decodeIsNull(raw []byte) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// decodeShort quotes at most 40 bytes of raw, so that an error about a
+// hostile record stays small.
+func decodeShort(raw []byte) string {
+	const limit = 40
+	if len(raw) > limit {
+		return strconv.Quote(string(raw[:limit])) + "..."
+	}
+	return string(raw)
+}
+
+// decodeQuote quotes s, shortened like decodeShort.
+func decodeQuote(s string) string {
+	const limit = 40
+	if len(s) > limit {
+		return strconv.Quote(s[:limit]) + "..."
+	}
+	return strconv.Quote(s)
+}

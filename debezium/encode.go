@@ -1,0 +1,233 @@
+package debezium
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gintoki/gintoki/relay"
+)
+
+// EncoderDefaultPrefix is the topic prefix (Debezium's topic.prefix, also
+// the source block's "name") when none is given.
+const EncoderDefaultPrefix = "gintoki"
+
+// encodeVersion and encodeConnector fill the source block's "version" and
+// "connector": consumers can tell the relay's events from Debezium's by
+// the version, and read both as MySQL connector events.
+const (
+	encodeVersion   = "gintoki"
+	encodeConnector = "mysql"
+)
+
+// Encoder turns the relay's row changes into Kafka records shaped like
+// those of Debezium's MySQL connector with the JSON converter and
+// schemas.enable=false:
+//
+//   - topic <prefix>.<database>.<table>;
+//   - key: the primary key columns as a JSON object, in key order, or no
+//     key (null) for a table without a primary key;
+//   - value: the envelope {before, after, source, op, ts_ms, transaction},
+//     rows with their columns in table order; integers are JSON numbers,
+//     text is a string, binary columns ([]byte) are base64 strings, as
+//     Debezium's default binary.handling.mode=bytes has it;
+//   - after a delete, a tombstone: the same key and no value, so that a
+//     compacted topic forgets the row.
+//
+// An Encoder has no mutable state and is safe for concurrent use.
+type Encoder struct {
+	prefix string
+	now    func() time.Time // stamps the envelope's ts_ms
+}
+
+var _ relay.Encoder = (*Encoder)(nil)
+
+// NewEncoder returns an Encoder for the given topic prefix;
+// EncoderDefaultPrefix if prefix is empty.
+func NewEncoder(prefix string) *Encoder {
+	if prefix == "" {
+		prefix = EncoderDefaultPrefix
+	}
+	return &Encoder{prefix: prefix, now: time.Now}
+}
+
+// Topic returns the topic of the changes of one table.
+func (e *Encoder) Topic(database, table string) string {
+	return e.prefix + "." + database + "." + table
+}
+
+// encodeSourceBlock is the envelope's "source", fields in Debezium's order.
+type encodeSourceBlock struct {
+	Version   string  `json:"version"`
+	Connector string  `json:"connector"`
+	Name      string  `json:"name"`
+	TsMs      int64   `json:"ts_ms"`
+	Snapshot  string  `json:"snapshot"`
+	DB        string  `json:"db"`
+	Sequence  *string `json:"sequence"`
+	Table     string  `json:"table"`
+	ServerID  uint32  `json:"server_id"`
+	GTID      *string `json:"gtid"`
+	File      string  `json:"file"`
+	Pos       uint64  `json:"pos"`
+	Row       uint32  `json:"row"`
+	Thread    *int64  `json:"thread"`
+	Query     *string `json:"query"`
+}
+
+// Encode implements relay.Encoder. It returns one record, or two for a
+// delete (the event, then the tombstone).
+func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
+	row := c.After
+	switch c.Op {
+	case relay.OpCreate:
+		if c.After == nil || c.Before != nil {
+			return nil, errors.New("a create needs an after image and no before image")
+		}
+	case relay.OpUpdate:
+		if c.After == nil || c.Before == nil {
+			return nil, errors.New("an update needs before and after images")
+		}
+	case relay.OpDelete:
+		if c.Before == nil || c.After != nil {
+			return nil, errors.New("a delete needs a before image and no after image")
+		}
+		row = c.Before
+	default:
+		return nil, fmt.Errorf("unknown op %q", c.Op)
+	}
+
+	key, err := encodeKey(c.Key, row)
+	if err != nil {
+		return nil, err
+	}
+
+	var v bytes.Buffer
+	v.WriteString(`{"before":`)
+	if err := encodeRow(&v, c.Columns, c.Before); err != nil {
+		return nil, fmt.Errorf("before image: %w", err)
+	}
+	v.WriteString(`,"after":`)
+	if err := encodeRow(&v, c.Columns, c.After); err != nil {
+		return nil, fmt.Errorf("after image: %w", err)
+	}
+	v.WriteString(`,"source":`)
+	if err := encodeJSON(&v, e.sourceBlock(c)); err != nil {
+		return nil, fmt.Errorf("source block: %w", err)
+	}
+	fmt.Fprintf(&v, `,"op":"%c","ts_ms":%d,"transaction":null}`, c.Op, e.now().UnixMilli())
+
+	topic := e.Topic(c.Database, c.Table)
+	msgs := []relay.Message{{Topic: topic, Key: key, Value: v.Bytes()}}
+	if c.Op == relay.OpDelete {
+		msgs = append(msgs, relay.Message{Topic: topic, Key: key})
+	}
+	return msgs, nil
+}
+
+func (e *Encoder) sourceBlock(c relay.Change) encodeSourceBlock {
+	s := encodeSourceBlock{
+		Version:   encodeVersion,
+		Connector: encodeConnector,
+		Name:      e.prefix,
+		Snapshot:  "false",
+		DB:        c.Database,
+		Table:     c.Table,
+		ServerID:  c.Source.ServerID,
+		File:      c.Source.File,
+		Pos:       c.Source.Pos,
+		Row:       c.Source.Row,
+	}
+	if !c.Source.Time.IsZero() {
+		s.TsMs = c.Source.Time.UnixMilli()
+	}
+	if c.Source.GTID != "" {
+		s.GTID = &c.Source.GTID
+	}
+	return s
+}
+
+// encodeKey returns the key record: the key columns of row as a JSON
+// object in key order, or nil for a table without a primary key.
+func encodeKey(key []string, row map[string]any) ([]byte, error) {
+	if len(key) == 0 {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, col := range key {
+		v, ok := row[col]
+		if !ok {
+			return nil, fmt.Errorf("key column %q is not in the row", col)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := encodeJSON(&b, col); err != nil {
+			return nil, err
+		}
+		b.WriteByte(':')
+		if err := encodeJSON(&b, v); err != nil {
+			return nil, fmt.Errorf("key column %q: %w", col, err)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// encodeRow writes row as a JSON object (null if row is nil): first the
+// columns named in order, then any others sorted by name.
+func encodeRow(b *bytes.Buffer, order []string, row map[string]any) error {
+	if row == nil {
+		b.WriteString("null")
+		return nil
+	}
+	cols := make([]string, 0, len(row))
+	seen := make(map[string]bool, len(row))
+	for _, col := range order {
+		if _, ok := row[col]; ok && !seen[col] {
+			cols = append(cols, col)
+			seen[col] = true
+		}
+	}
+	if len(cols) < len(row) {
+		rest := make([]string, 0, len(row)-len(cols))
+		for col := range row {
+			if !seen[col] {
+				rest = append(rest, col)
+			}
+		}
+		slices.Sort(rest)
+		cols = append(cols, rest...)
+	}
+	b.WriteByte('{')
+	for i, col := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := encodeJSON(b, col); err != nil {
+			return err
+		}
+		b.WriteByte(':')
+		if err := encodeJSON(b, row[col]); err != nil {
+			return fmt.Errorf("column %q: %w", col, err)
+		}
+	}
+	b.WriteByte('}')
+	return nil
+}
+
+// encodeJSON appends the JSON of v without HTML escaping. encoding/json
+// writes []byte as base64, which is what Debezium does for binary columns.
+func encodeJSON(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Truncate(b.Len() - 1) // Encode's trailing newline
+	return nil
+}

@@ -1,0 +1,79 @@
+// Package relay is the use case that moves committed row changes from the
+// source database's change stream to a message broker, at least once: it
+// reads whole transactions, encodes each row change as messages, publishes
+// them, and persists the stream position after a transaction only once the
+// broker has acknowledged every message up to and including it.
+//
+// It knows nothing of binlogs, Debezium or Kafka: each is an adapter
+// (packages binlog, debezium and kafka) that satisfies one of the small ports
+// declared in relay.go.
+package relay
+
+import (
+	"fmt"
+	"time"
+)
+
+// Operations a Change can carry, as Debezium spells them.
+const (
+	OpCreate byte = 'c' // a row was inserted: Before is nil
+	OpUpdate byte = 'u' // a row was updated: Before and After are set
+	OpDelete byte = 'd' // a row was deleted: After is nil
+)
+
+// Change is one committed row change of one table.
+type Change struct {
+	Database string
+	Table    string
+	Op       byte // OpCreate, OpUpdate or OpDelete
+	// Key names the primary key columns, in key order. It is empty for a
+	// table without a primary key.
+	Key []string
+	// Columns names every column in table order, as of the change, when the
+	// source knows it; encoders use it to keep the column order.
+	Columns []string
+	// Before and After map column names, as of the change, to values: nil,
+	// signed or unsigned integers, float32/float64, string, or []byte for
+	// binary columns.
+	Before, After map[string]any
+	Source        SourceInfo
+}
+
+// SourceInfo says where in the source stream a Change was read.
+type SourceInfo struct {
+	File     string    // binary log file name, e.g. "mysql-bin.000001"
+	Pos      uint64    // start offset of the row event within File
+	Row      uint32    // index of the row within that event
+	GTID     string    // global transaction id, "" if the source has none
+	ServerID uint32    // id of the server that wrote the event
+	Time     time.Time // when the transaction was committed
+}
+
+// Position is a point in the source stream at which reading can resume:
+// a binary log file name and a byte offset in it. The zero Position means
+// "no position": start at the current end of the stream.
+type Position struct {
+	File string `json:"file"`
+	Pos  uint64 `json:"pos"`
+}
+
+// IsZero reports whether p is the zero Position.
+func (p Position) IsZero() bool { return p == Position{} }
+
+// String formats p as file:pos.
+func (p Position) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
+
+// Transaction is the row changes of one committed transaction that concern
+// the relayed tables (possibly none), and the position right after its
+// commit, where reading resumes once the transaction is fully published.
+type Transaction struct {
+	Changes []Change
+	End     Position
+}
+
+// Message is one record for the broker. A nil Value is a tombstone.
+type Message struct {
+	Topic string
+	Key   []byte
+	Value []byte
+}

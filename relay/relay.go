@@ -1,0 +1,250 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Source opens the source database's change stream.
+type Source interface {
+	// Open starts reading right after from, or at the current end of the
+	// stream if from is zero, and returns the stream and the position it
+	// starts at. It returns an error, and no stream, if the source is not
+	// set up for change capture.
+	Open(ctx context.Context, from Position) (Stream, Position, error)
+}
+
+// Stream yields committed transactions in commit order.
+type Stream interface {
+	// Next blocks until the next transaction has been read, and returns it.
+	// When ctx ends it returns an error wrapping ctx.Err().
+	Next(ctx context.Context) (Transaction, error)
+	// Close stops reading and releases the stream's connections.
+	Close() error
+}
+
+// Encoder turns one row change into broker messages.
+type Encoder interface {
+	// Encode returns the messages for c, in the order they must be
+	// delivered (for a delete: the event, then a tombstone).
+	Encode(c Change) ([]Message, error)
+}
+
+// Publisher hands messages to the broker.
+type Publisher interface {
+	// Publish accepts msgs and returns without waiting for the broker.
+	// done is called exactly once, from any goroutine, with nil when the
+	// broker has acknowledged every message, or with an error as soon as
+	// one has failed; done must not block. Messages with the same topic
+	// and key are delivered in the order they were published. ctx bounds
+	// the call itself (for example creating a missing topic); ending it
+	// after Publish has returned does not fail messages already accepted.
+	Publish(ctx context.Context, msgs []Message, done func(error))
+}
+
+// Checkpoint stores the position to resume reading from.
+type Checkpoint interface {
+	// Load returns the saved position, or the zero Position if none has
+	// been saved yet.
+	Load(ctx context.Context) (Position, error)
+	// Save durably replaces the saved position with p.
+	Save(ctx context.Context, p Position) error
+}
+
+// Defaults for the zero values of Config's tuning fields.
+const (
+	DefaultCheckpointInterval = time.Second
+	DefaultDrainTimeout       = 30 * time.Second
+	DefaultMaxInFlight        = 4096
+)
+
+// Config wires a Relay. Source, Encoder, Publisher and Checkpoint are
+// required.
+type Config struct {
+	Source     Source
+	Encoder    Encoder
+	Publisher  Publisher
+	Checkpoint Checkpoint
+	Logger     *slog.Logger // nil discards logs
+
+	// CheckpointInterval is how often the acknowledged position is saved
+	// while running (it is always saved when Run returns).
+	CheckpointInterval time.Duration
+	// DrainTimeout bounds how long Run waits, once reading has stopped,
+	// for the broker to acknowledge messages still in flight.
+	DrainTimeout time.Duration
+	// MaxInFlight bounds the messages published but not yet acknowledged;
+	// reading pauses while it is reached. A single transaction larger than
+	// the bound is still published, alone.
+	MaxInFlight int
+}
+
+// Relay publishes the change stream to the broker. Run it once.
+type Relay struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg, fills in defaults and returns a Relay.
+func New(cfg Config) (*Relay, error) {
+	switch {
+	case cfg.Source == nil:
+		return nil, errors.New("relay: no source")
+	case cfg.Encoder == nil:
+		return nil, errors.New("relay: no encoder")
+	case cfg.Publisher == nil:
+		return nil, errors.New("relay: no publisher")
+	case cfg.Checkpoint == nil:
+		return nil, errors.New("relay: no checkpoint store")
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Relay{cfg: cfg, log: log}, nil
+}
+
+// Run relays from the saved position (or the current end of the stream if
+// none is saved) until ctx ends or something fails. Reading, encoding and
+// publishing run in one goroutine and are pipelined with the broker's
+// acknowledgements; the position after a transaction is saved only once
+// every message of it and of every transaction before it has been
+// acknowledged, so a restart loses nothing, though it may publish again
+// what was published after the last save.
+//
+// When ctx ends Run stops reading, waits (up to DrainTimeout) for the
+// messages in flight, saves the position and returns nil.
+func (r *Relay) Run(ctx context.Context) error {
+	from, err := r.cfg.Checkpoint.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load checkpoint: %w", err)
+	}
+	stream, start, err := r.cfg.Source.Open(ctx, from)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("open change stream at %v: %w", from, err)
+	}
+	defer func() {
+		if err := stream.Close(); err != nil {
+			r.log.Warn("close change stream", "error", err)
+		}
+	}()
+	r.log.Info("relay starting", "file", start.File, "pos", start.Pos, "from_checkpoint", !from.IsZero())
+	if start != from {
+		// Saved now so that a crash before the first acknowledged
+		// transaction resumes here rather than at a later end of stream.
+		if err := r.cfg.Checkpoint.Save(ctx, start); err != nil {
+			return fmt.Errorf("save start position %v: %w", start, err)
+		}
+	}
+
+	t := newTracker(start, r.cfg.MaxInFlight)
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	// The reader goroutine is owned by Run: it ends when readCtx ends or the
+	// stream fails, and Run receives from readDone before going on.
+	readDone := make(chan error, 1)
+	go func() { readDone <- r.read(readCtx, stream, t) }()
+
+	ticker := time.NewTicker(r.cfg.CheckpointInterval)
+	defer ticker.Stop()
+	saved := start
+	var runErr error
+	for reading := true; reading; {
+		select {
+		case runErr = <-readDone:
+			reading = false
+		case <-t.failed:
+			stopReading()
+			<-readDone
+			reading = false
+		case <-ticker.C:
+			if p := t.ackedPosition(); p != saved {
+				if err := r.save(ctx, p); err != nil {
+					// Not fatal: the next tick tries again, and a restart
+					// only replays more.
+					r.log.Error("save checkpoint", "error", err, "file", p.File, "pos", p.Pos)
+				} else {
+					saved = p
+				}
+			}
+		}
+	}
+
+	// Nothing is published any more; let what is in flight land so that the
+	// saved position is as late as it can be.
+	bg := context.WithoutCancel(ctx)
+	drainCtx, cancelDrain := context.WithTimeout(bg, r.cfg.DrainTimeout)
+	drainErr := t.drain(drainCtx)
+	cancelDrain()
+	if pubErr := t.failure(); pubErr != nil && runErr == nil &&
+		(ctx.Err() == nil || !errors.Is(pubErr, context.Canceled)) {
+		runErr = fmt.Errorf("publish: %w", pubErr)
+	}
+	if drainErr != nil && runErr == nil {
+		runErr = fmt.Errorf("wait for broker acknowledgements: %w", drainErr)
+	}
+	final := t.ackedPosition()
+	if final != saved {
+		if err := r.save(bg, final); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	r.log.Info("relay stopped", "file", final.File, "pos", final.Pos)
+	return runErr
+}
+
+func (r *Relay) save(ctx context.Context, p Position) error {
+	if err := r.cfg.Checkpoint.Save(ctx, p); err != nil {
+		return fmt.Errorf("save checkpoint %v: %w", p, err)
+	}
+	r.log.Debug("checkpoint", "file", p.File, "pos", p.Pos)
+	return nil
+}
+
+// read is the pipeline's producing half: it returns nil when ctx ends, or
+// the error that stopped it.
+func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
+	for {
+		tx, err := stream.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read change stream: %w", err)
+		}
+		var msgs []Message
+		for _, c := range tx.Changes {
+			m, err := r.cfg.Encoder.Encode(c)
+			if err != nil {
+				return fmt.Errorf("encode change of %s.%s at %s:%d row %d: %w",
+					c.Database, c.Table, c.Source.File, c.Source.Pos, c.Source.Row, err)
+			}
+			msgs = append(msgs, m...)
+		}
+		if len(msgs) == 0 {
+			t.skip(tx.End)
+			continue
+		}
+		p, err := t.begin(ctx, tx.End, len(msgs))
+		if err != nil {
+			// ctx ended or an earlier publish failed; Run reports the latter.
+			return nil
+		}
+		r.cfg.Publisher.Publish(ctx, msgs, func(err error) { t.finish(p, err) })
+	}
+}

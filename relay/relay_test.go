@@ -1,0 +1,414 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSource opens a fakeStream fed by the test through txs.
+type fakeSource struct {
+	start   Position // returned when Open is given the zero Position
+	openErr error
+	txs     chan Transaction
+	readErr chan error
+
+	mu     sync.Mutex
+	from   []Position // guarded by mu: every position Open was given
+	closed bool       // guarded by mu
+}
+
+func newFakeSource(start Position) *fakeSource {
+	return &fakeSource{start: start, txs: make(chan Transaction), readErr: make(chan error, 1)}
+}
+
+func (s *fakeSource) Open(ctx context.Context, from Position) (Stream, Position, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.from = append(s.from, from)
+	if s.openErr != nil {
+		return nil, Position{}, s.openErr
+	}
+	if from.IsZero() {
+		from = s.start
+	}
+	return (*fakeStream)(s), from, nil
+}
+
+type fakeStream fakeSource
+
+func (s *fakeStream) Next(ctx context.Context) (Transaction, error) {
+	select {
+	case tx := <-s.txs:
+		return tx, nil
+	case err := <-s.readErr:
+		return Transaction{}, err
+	case <-ctx.Done():
+		return Transaction{}, fmt.Errorf("next: %w", ctx.Err())
+	}
+}
+
+func (s *fakeStream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// fakeEncoder encodes a change as one message keyed by table and position,
+// and a delete as the message and a tombstone.
+type fakeEncoder struct{}
+
+func (fakeEncoder) Encode(c Change) ([]Message, error) {
+	if c.Table == "bad" {
+		return nil, errors.New("cannot encode")
+	}
+	key := []byte(fmt.Sprintf("%s/%d/%d", c.Table, c.Source.Pos, c.Source.Row))
+	msgs := []Message{{Topic: "t." + c.Table, Key: key, Value: []byte{c.Op}}}
+	if c.Op == OpDelete {
+		msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key})
+	}
+	return msgs, nil
+}
+
+// fakePublisher holds every publish until the test acknowledges it.
+type fakePublisher struct {
+	mu      sync.Mutex
+	batches []publishCall // guarded by mu
+	changed chan struct{} // capacity 1, signalled on every publish
+}
+
+type publishCall struct {
+	msgs []Message
+	done func(error)
+}
+
+func newFakePublisher() *fakePublisher {
+	return &fakePublisher{changed: make(chan struct{}, 1)}
+}
+
+func (p *fakePublisher) Publish(ctx context.Context, msgs []Message, done func(error)) {
+	p.mu.Lock()
+	p.batches = append(p.batches, publishCall{msgs: msgs, done: done})
+	p.mu.Unlock()
+	select {
+	case p.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitBatches waits until n batches have been published and returns them.
+func (p *fakePublisher) waitBatches(tb testing.TB, n int) []publishCall {
+	tb.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		p.mu.Lock()
+		got := append([]publishCall(nil), p.batches...)
+		p.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-p.changed:
+		case <-deadline:
+			tb.Fatalf("published %d batches, want %d", len(got), n)
+		}
+	}
+}
+
+func (p *fakePublisher) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.batches)
+}
+
+// memCheckpoint is an in-memory Checkpoint that remembers every save.
+type memCheckpoint struct {
+	mu    sync.Mutex
+	pos   Position   // guarded by mu
+	saves []Position // guarded by mu
+}
+
+func (m *memCheckpoint) Load(ctx context.Context) (Position, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pos, nil
+}
+
+func (m *memCheckpoint) Save(ctx context.Context, p Position) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pos = p
+	m.saves = append(m.saves, p)
+	return nil
+}
+
+func (m *memCheckpoint) get() (Position, []Position) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pos, append([]Position(nil), m.saves...)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type harness struct {
+	src  *fakeSource
+	pub  *fakePublisher
+	cp   *memCheckpoint
+	stop context.CancelFunc
+	done chan error
+}
+
+func startRelay(tb testing.TB, cp *memCheckpoint, tune func(*Config)) *harness {
+	tb.Helper()
+	h := &harness{
+		src:  newFakeSource(Position{File: "bin.000001", Pos: 4}),
+		pub:  newFakePublisher(),
+		cp:   cp,
+		done: make(chan error, 1),
+	}
+	cfg := Config{
+		Source: h.src, Encoder: fakeEncoder{}, Publisher: h.pub, Checkpoint: cp,
+		CheckpointInterval: time.Millisecond, DrainTimeout: 5 * time.Second,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.stop = cancel
+	go func() { h.done <- r.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(10 * time.Second):
+			tb.Error("relay did not stop")
+		}
+	})
+	return h
+}
+
+func (h *harness) wait(tb testing.TB) error {
+	tb.Helper()
+	select {
+	case err := <-h.done:
+		h.done <- err // so that cleanup finds it too
+		return err
+	case <-time.After(10 * time.Second):
+		tb.Fatal("Run did not return")
+		return nil
+	}
+}
+
+func tx(end uint64, changes ...Change) Transaction {
+	return Transaction{Changes: changes, End: Position{File: "bin.000001", Pos: end}}
+}
+
+func change(table string, op byte, pos uint64) Change {
+	return Change{Database: "db", Table: table, Op: op, Source: SourceInfo{File: "bin.000001", Pos: pos}}
+}
+
+func TestRunSavesOnlyAcknowledgedPrefix(t *testing.T) {
+	cp := &memCheckpoint{}
+	h := startRelay(t, cp, nil)
+	h.src.txs <- tx(100, change("a", OpCreate, 50))
+	h.src.txs <- tx(200, change("a", OpUpdate, 150), change("b", OpCreate, 160))
+	h.src.txs <- tx(300, change("a", OpDelete, 250))
+	b := h.pub.waitBatches(t, 3)
+	if len(b[1].msgs) != 2 || len(b[2].msgs) != 2 {
+		t.Fatalf("batch sizes %d %d, want 2 2 (two changes; delete and tombstone)", len(b[1].msgs), len(b[2].msgs))
+	}
+	if b[2].msgs[1].Value != nil {
+		t.Fatalf("second message of a delete has value %q, want tombstone", b[2].msgs[1].Value)
+	}
+
+	// Later transactions acknowledged first must not move the checkpoint.
+	b[2].done(nil)
+	b[1].done(nil)
+	waitFor(t, "the start position to be saved", func() bool {
+		p, _ := cp.get()
+		return p.Pos == 4
+	})
+	if p, _ := cp.get(); p.Pos != 4 {
+		t.Fatalf("checkpoint %v before the first transaction was acknowledged", p)
+	}
+	b[0].done(nil)
+	waitFor(t, "checkpoint after the third transaction", func() bool {
+		p, _ := cp.get()
+		return p.Pos == 300
+	})
+	_, saves := cp.get()
+	for _, p := range saves {
+		if p.Pos != 4 && p.Pos != 300 {
+			t.Errorf("saved %v, which is not an acknowledged prefix", p)
+		}
+	}
+}
+
+func TestRunResumesFromCheckpoint(t *testing.T) {
+	cp := &memCheckpoint{pos: Position{File: "bin.000007", Pos: 777}}
+	h := startRelay(t, cp, nil)
+	h.src.txs <- tx(900, change("a", OpCreate, 800))
+	h.pub.waitBatches(t, 1)[0].done(nil)
+	waitFor(t, "checkpoint 900", func() bool { p, _ := cp.get(); return p.Pos == 900 })
+	h.src.mu.Lock()
+	from := h.src.from
+	h.src.mu.Unlock()
+	if len(from) != 1 || from[0] != (Position{File: "bin.000007", Pos: 777}) {
+		t.Fatalf("Open called with %v, want the saved position", from)
+	}
+	if _, saves := cp.get(); saves[0].Pos == 777 {
+		t.Fatalf("resaved the loaded position: %v", saves)
+	}
+}
+
+func TestRunSavesStartWhenNoCheckpoint(t *testing.T) {
+	cp := &memCheckpoint{}
+	startRelay(t, cp, func(c *Config) { c.CheckpointInterval = time.Hour })
+	waitFor(t, "start position saved", func() bool {
+		p, _ := cp.get()
+		return p == Position{File: "bin.000001", Pos: 4}
+	})
+}
+
+func TestRunGracefulStopWaitsForInFlight(t *testing.T) {
+	cp := &memCheckpoint{}
+	h := startRelay(t, cp, func(c *Config) { c.CheckpointInterval = time.Hour })
+	h.src.txs <- tx(100, change("a", OpCreate, 50))
+	b := h.pub.waitBatches(t, 1)
+	h.stop()
+	select {
+	case err := <-h.done:
+		t.Fatalf("Run returned %v before the in-flight batch was acknowledged", err)
+	default:
+	}
+	b[0].done(nil)
+	if err := h.wait(t); err != nil {
+		t.Fatalf("Run = %v, want nil on graceful stop", err)
+	}
+	if p, _ := cp.get(); p.Pos != 100 {
+		t.Fatalf("checkpoint %v after stop, want pos 100", p)
+	}
+	h.src.mu.Lock()
+	closed := h.src.closed
+	h.src.mu.Unlock()
+	if !closed {
+		t.Fatal("stream not closed")
+	}
+}
+
+func TestRunPublishFailure(t *testing.T) {
+	cp := &memCheckpoint{}
+	h := startRelay(t, cp, nil)
+	h.src.txs <- tx(100, change("a", OpCreate, 50))
+	h.src.txs <- tx(200, change("a", OpCreate, 150))
+	h.src.txs <- tx(300, change("a", OpCreate, 250))
+	b := h.pub.waitBatches(t, 3)
+	b[0].done(nil)
+	b[2].done(nil)
+	b[1].done(errors.New("broker says no"))
+	err := h.wait(t)
+	if err == nil || !strings.Contains(err.Error(), "broker says no") {
+		t.Fatalf("Run = %v, want the publish error", err)
+	}
+	if p, _ := cp.get(); p.Pos != 100 {
+		t.Fatalf("checkpoint %v, want 100 (the acknowledged prefix)", p)
+	}
+}
+
+func TestRunReadAndEncodeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		feed func(h *harness)
+		want string
+	}{
+		{"read", func(h *harness) { h.src.readErr <- errors.New("connection lost") }, "connection lost"},
+		{"encode", func(h *harness) { h.src.txs <- tx(100, change("bad", OpCreate, 50)) }, "cannot encode"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startRelay(t, &memCheckpoint{}, nil)
+			tc.feed(h)
+			if err := h.wait(t); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Run = %v, want error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunOpenError(t *testing.T) {
+	cp := &memCheckpoint{}
+	src := newFakeSource(Position{})
+	src.openErr = errors.New("binlog_format is STATEMENT")
+	r, err := New(Config{Source: src, Encoder: fakeEncoder{}, Publisher: newFakePublisher(), Checkpoint: cp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "STATEMENT") {
+		t.Fatalf("Run = %v, want the open error", err)
+	}
+}
+
+func TestRunEmptyTransactionsAdvanceCheckpoint(t *testing.T) {
+	cp := &memCheckpoint{}
+	h := startRelay(t, cp, nil)
+	h.src.txs <- tx(100)
+	waitFor(t, "checkpoint 100", func() bool { p, _ := cp.get(); return p.Pos == 100 })
+
+	h.src.txs <- tx(200, change("a", OpCreate, 150))
+	b := h.pub.waitBatches(t, 1)
+	h.src.txs <- tx(300) // behind an unacknowledged transaction
+	h.src.txs <- tx(400)
+	if p, _ := cp.get(); p.Pos != 100 {
+		t.Fatalf("checkpoint %v moved past an unacknowledged transaction", p)
+	}
+	b[0].done(nil)
+	waitFor(t, "checkpoint 400", func() bool { p, _ := cp.get(); return p.Pos == 400 })
+}
+
+func TestRunBoundsInFlightMessages(t *testing.T) {
+	h := startRelay(t, &memCheckpoint{}, func(c *Config) { c.MaxInFlight = 2 })
+	h.src.txs <- tx(100, change("a", OpCreate, 50))
+	h.src.txs <- tx(200, change("a", OpCreate, 150))
+	b := h.pub.waitBatches(t, 2)
+	sent := make(chan struct{})
+	go func() {
+		h.src.txs <- tx(300, change("a", OpCreate, 250))
+		close(sent)
+	}()
+	<-sent // the reader took it, and now waits for room
+	if n := h.pub.count(); n != 2 {
+		t.Fatalf("published %d batches with 2 messages in flight and a bound of 2", n)
+	}
+	b[0].done(nil)
+	b = h.pub.waitBatches(t, 3)
+	b[1].done(nil)
+	b[2].done(nil)
+	h.stop()
+	if err := h.wait(t); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+}
+
+func TestNewRequiresPorts(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Fatal("New with no ports succeeded")
+	}
+}
