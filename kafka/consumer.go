@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gintoki/gintoki/app"
@@ -90,13 +91,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer admClient.Close()
 	adm := kadm.NewClient(admClient)
 
-	start, err := c.attach(ctx, adm)
+	since, err := c.attach(ctx, adm)
 	if err != nil {
 		return nil // ctx ended while attaching
 	}
+	// Every partition of the topics, no group. A topic that does not exist
+	// yet (no change to that table so far) is picked up when it appears;
+	// every partition starts at the first record younger than since.
 	client, err := kgo.NewClient(
 		kgo.SeedBrokers(c.cfg.Brokers...),
-		kgo.ConsumePartitions(start),
+		kgo.ConsumeTopics(c.cfg.Topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(since)),
+		kgo.MetadataMaxAge(5*time.Second),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.WithLogger(publisherLogger{c.log}),
 	)
@@ -135,14 +141,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// attach resolves where to start in every partition (the first record
-// younger than the replay window) and the catch-up target (the end offsets
-// now). It retries until it succeeds or ctx ends.
-func (c *Consumer) attach(ctx context.Context, adm *kadm.Client) (map[string]map[int32]kgo.Offset, error) {
+// attach resolves the start time (now minus the replay window) and, for
+// every partition that exists, where that puts the consumer and the
+// catch-up target (the end offsets now). It retries until the broker
+// answers or ctx ends, and returns the start time in Unix milliseconds.
+func (c *Consumer) attach(ctx context.Context, adm *kadm.Client) (int64, error) {
 	for attempt := 0; ; attempt++ {
-		start, err := c.tryAttach(ctx, adm)
+		since, err := c.tryAttach(ctx, adm)
 		if err == nil {
-			return start, nil
+			return since, nil
 		}
 		c.mu.Lock()
 		c.probeErr = err
@@ -152,65 +159,71 @@ func (c *Consumer) attach(ctx context.Context, adm *kadm.Client) (map[string]map
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return 0, ctx.Err()
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
 
-func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (map[string]map[int32]kgo.Offset, error) {
+// listOffsets lists offsets, treating topics that do not exist yet as
+// having no partitions.
+func listOffsets(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error), topics []string) (kadm.ListedOffsets, error) {
+	offs, err := list(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	for t, ps := range offs {
+		for p, o := range ps {
+			switch {
+			case o.Err == nil:
+			case errors.Is(o.Err, kerr.UnknownTopicOrPartition):
+				delete(ps, p)
+			default:
+				return nil, fmt.Errorf("topic %s partition %d: %w", t, p, o.Err)
+			}
+		}
+	}
+	return offs, nil
+}
+
+func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, error) {
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	ends, err := adm.ListEndOffsets(actx, c.cfg.Topics...)
+	ends, err := listOffsets(actx, adm.ListEndOffsets, c.cfg.Topics)
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets: %w", err)
-	}
-	if err := ends.Error(); err != nil {
-		return nil, fmt.Errorf("list end offsets: %w", err)
-	}
-	for _, t := range c.cfg.Topics {
-		if len(ends[t]) == 0 {
-			return nil, fmt.Errorf("topic %s does not exist (yet)", t)
-		}
+		return 0, fmt.Errorf("list end offsets: %w", err)
 	}
 	since := time.Now().Add(-c.cfg.ReplayWindow).UnixMilli()
-	starts, err := adm.ListOffsetsAfterMilli(actx, since, c.cfg.Topics...)
+	starts, err := listOffsets(actx, func(ctx context.Context, topics ...string) (kadm.ListedOffsets, error) {
+		return adm.ListOffsetsAfterMilli(ctx, since, topics...)
+	}, c.cfg.Topics)
 	if err != nil {
-		return nil, fmt.Errorf("list offsets after %d: %w", since, err)
+		return 0, fmt.Errorf("list offsets after %d: %w", since, err)
 	}
-	if err := starts.Error(); err != nil {
-		return nil, fmt.Errorf("list offsets after %d: %w", since, err)
-	}
-	out := map[string]map[int32]kgo.Offset{}
 	parts := map[tp]*partState{}
-	now := time.Now()
 	ends.Each(func(e kadm.ListedOffset) {
-		s, ok := starts.Lookup(e.Topic, e.Partition)
 		off := e.Offset
-		if ok && s.Offset >= 0 && s.Offset < off {
+		if s, ok := starts.Lookup(e.Topic, e.Partition); ok && s.Offset >= 0 && s.Offset < off {
 			off = s.Offset
 		}
-		if out[e.Topic] == nil {
-			out[e.Topic] = map[int32]kgo.Offset{}
-		}
-		out[e.Topic][e.Partition] = kgo.NewOffset().At(off)
 		parts[tp{e.Topic, e.Partition}] = &partState{next: off, target: e.Offset, end: e.Offset}
 	})
 	c.mu.Lock()
-	c.parts, c.attached, c.lastProbe, c.probeErr = parts, true, now, nil
+	c.parts, c.attached, c.lastProbe, c.probeErr = parts, true, time.Now(), nil
 	c.mu.Unlock()
 	close(c.attachedCh)
 	c.log.Info("change consumer attached", "topics", c.cfg.Topics, "partitions", len(parts),
 		"replay_window", c.cfg.ReplayWindow)
-	return out, nil
+	return since, nil
 }
 
 func (c *Consumer) consumed(k tp, next int64, ts time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.parts[k]
-	if p == nil {
-		return
+	if p == nil { // a topic or partition created after attaching
+		p = &partState{}
+		c.parts[k] = p
 	}
 	p.next, p.lastRecord = next, ts
 	if !p.behindAt.IsZero() && next >= p.behindEnd {
@@ -228,11 +241,8 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 		case <-t.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.ProbeInterval*2)
-		ends, err := adm.ListEndOffsets(pctx, c.cfg.Topics...)
+		ends, err := listOffsets(pctx, adm.ListEndOffsets, c.cfg.Topics)
 		cancel()
-		if err == nil {
-			err = ends.Error()
-		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -251,9 +261,11 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 		now := time.Now()
 		c.probeErr, c.lastProbe = nil, now
 		ends.Each(func(e kadm.ListedOffset) {
-			p := c.parts[tp{e.Topic, e.Partition}]
-			if p == nil {
-				return // a partition added after attaching: see docs
+			k := tp{e.Topic, e.Partition}
+			p := c.parts[k]
+			if p == nil { // created after attaching: read from its start
+				p = &partState{}
+				c.parts[k] = p
 			}
 			p.end = e.Offset
 			if e.Offset > p.next && p.behindAt.IsZero() {

@@ -243,3 +243,26 @@ func scrape(tb testing.TB, n *node, name string) float64 {
 	tb.Fatalf("metric %s not found", name)
 	return 0
 }
+
+// A node whose change topics do not exist yet (no change was ever
+// relayed) is ready, and picks the topics up when the first changes create
+// them.
+func TestNodeBeforeTopicsExist(t *testing.T) {
+	db := mariadbtest.Start(t)
+	seedSmall(t, db, 10)
+	broker := newRestartableBroker(t, 3) // no topics
+	n := startNode(t, db.DSN("inventory"), broker.addr())
+	if code, body := n.get(t, "/v1/products/1/inventory", nil); code != 200 {
+		t.Fatalf("read = %d %s", code, body)
+	}
+	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
+	startRelay(t, db, broker.addr(), checkpoint)
+	waitFile(t, checkpoint)
+	db.Exec(t, "UPDATE warehouse_stock_item SET qty_salable = 4242 WHERE product_id = 1")
+	db.Exec(t, "UPDATE warehouse SET code = 'WH-ZZZ' WHERE id = 2")
+	want, _ := inventoryFromSQL(t, db, 1)
+	pollUntil(t, 15*time.Second, func() (bool, string) {
+		_, body := n.get(t, "/v1/products/1/inventory", nil)
+		return body == want, body + " want " + want
+	})
+}
