@@ -78,8 +78,9 @@ type encodeSourceBlock struct {
 	Query     *string `json:"query"`
 }
 
-// Encode implements relay.Encoder. It returns one record, or two for a
-// delete (the event, then the tombstone).
+// Encode implements relay.Encoder. It returns one record, two for a delete
+// (the event, then the tombstone), and three for an update of the primary
+// key (delete, tombstone, create).
 func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
 	row := c.After
 	switch c.Op {
@@ -90,6 +91,23 @@ func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
 	case relay.OpUpdate:
 		if c.After == nil || c.Before == nil {
 			return nil, errors.New("an update needs before and after images")
+		}
+		if moved, err := encodeKeyChanged(c); err != nil || moved {
+			if err != nil {
+				return nil, err
+			}
+			// As Debezium does: an update of the primary key is a delete of
+			// the old key (and its tombstone) and a create of the new one,
+			// each in its key's partition.
+			del, ins := c, c
+			del.Op, del.After = relay.OpDelete, nil
+			ins.Op, ins.Before = relay.OpCreate, nil
+			out, err := e.Encode(del)
+			if err != nil {
+				return nil, err
+			}
+			more, err := e.Encode(ins)
+			return append(out, more...), err
 		}
 	case relay.OpDelete:
 		if c.Before == nil || c.After != nil {
@@ -126,6 +144,19 @@ func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
 		msgs = append(msgs, relay.Message{Topic: topic, Key: key})
 	}
 	return msgs, nil
+}
+
+// encodeKeyChanged reports whether an update changes the primary key.
+func encodeKeyChanged(c relay.Change) (bool, error) {
+	before, err := encodeKey(c.Key, c.Before)
+	if err != nil {
+		return false, err
+	}
+	after, err := encodeKey(c.Key, c.After)
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(before, after), nil
 }
 
 func (e *Encoder) sourceBlock(c relay.Change) encodeSourceBlock {

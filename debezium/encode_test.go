@@ -209,3 +209,31 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		t.Fatalf("decoded %#v, want %#v", got, want)
 	}
 }
+
+// An update of the primary key becomes delete + tombstone + create, as
+// Debezium emits it, so the old row does not linger.
+func TestEncodeKeyChangeIsDeleteAndCreate(t *testing.T) {
+	c := encodeStockUpdate()
+	c.After = map[string]any{"product_id": int64(42), "warehouse_id": int32(7), "qty_salable": int32(99)}
+	msgs, err := NewEncoder("").Encode(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 3 || msgs[1].Value != nil {
+		t.Fatalf("got %d messages (tombstone %v), want delete, tombstone, create", len(msgs), msgs[1].Value == nil)
+	}
+	var got []inventory.StockChange
+	for _, m := range []relay.Message{msgs[0], msgs[2]} {
+		ch, err := Decoder{}.Decode(m.Topic, m.Key, m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ch.(inventory.StockChange))
+	}
+	if !got[0].Deleted || got[0].Warehouse != 6 || got[1].Deleted || got[1].Warehouse != 7 || got[1].Qty != 99 {
+		t.Fatalf("decoded %+v", got)
+	}
+	if string(msgs[0].Key) != `{"product_id":42,"warehouse_id":6}` || string(msgs[2].Key) != `{"product_id":42,"warehouse_id":7}` {
+		t.Fatalf("keys %s %s", msgs[0].Key, msgs[2].Key)
+	}
+}

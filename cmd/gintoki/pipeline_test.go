@@ -139,8 +139,10 @@ func TestPipelineConverges(t *testing.T) {
 					q = fmt.Sprintf("UPDATE warehouse_stock_item SET qty_salable = %d WHERE product_id = %d AND warehouse_id = %d", rnd.IntN(1000), p, wh)
 				case r < 16:
 					q = fmt.Sprintf("INSERT INTO warehouse_stock_item VALUES (%d,%d,%d) ON DUPLICATE KEY UPDATE qty_salable = VALUES(qty_salable)", p, wh, rnd.IntN(1000))
-				case r < 19:
+				case r < 18:
 					q = fmt.Sprintf("DELETE FROM warehouse_stock_item WHERE product_id = %d AND warehouse_id = %d", p, wh)
+				case r < 19: // a primary-key change: delete + create in the stream
+					q = fmt.Sprintf("UPDATE IGNORE warehouse_stock_item SET warehouse_id = %d WHERE product_id = %d AND warehouse_id = %d", rnd.IntN(4)+1, p, wh)
 				default:
 					q = fmt.Sprintf("UPDATE warehouse SET is_active = 1 - is_active WHERE id = %d", wh)
 				}
