@@ -381,7 +381,23 @@ func (s *Service) getUncached(ctx context.Context, id inventory.ProductID, view 
 		return dst, err
 	}
 	rec := inventory.NewRecord(id, snap.Pos, snap.Stock[id])
-	return s.fromEntry(id, encodeEntry(&rec, s.dir.Load(), s.renderers), view, dst)
+	v, err := viewEntry(encodeEntry(&rec, s.snapshotDirectory(snap), s.renderers), view)
+	if err != nil {
+		return dst, inventory.Wrap(inventory.CodeInternal, err, "render")
+	}
+	if !v.exists {
+		return dst, notFound(id)
+	}
+	return append(dst, v.body...), nil
+}
+
+// snapshotDirectory is the directory for an uncached read: the snapshot's
+// own warehouses if it has them, else the current directory.
+func (s *Service) snapshotDirectory(snap Snapshot) *inventory.Directory {
+	if snap.Warehouses != nil {
+		return inventory.NewDirectory(snap.Pos, snap.Warehouses)
+	}
+	return s.dir.Load()
 }
 
 func (s *Service) batchUncached(ctx context.Context, ids []inventory.ProductID, view int, idx []int, bodies [][]byte, found []bool) error {
@@ -391,7 +407,7 @@ func (s *Service) batchUncached(ctx context.Context, ids []inventory.ProductID, 
 		s.stats.LoadErrors.Add(1)
 		return err
 	}
-	dir := s.dir.Load()
+	dir := s.snapshotDirectory(snap)
 	for j, id := range ids {
 		rec := inventory.NewRecord(id, snap.Pos, snap.Stock[id])
 		if rec.Exists() {

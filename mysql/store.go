@@ -26,14 +26,19 @@ type Config struct {
 	StockTable     string // default "warehouse_stock_item"
 	WarehouseTable string // default "warehouse"
 	MaxOpenConns   int    // default 32
-	QueryTimeout   time.Duration
+	// WithWarehouses makes every product load also read the warehouses,
+	// in the same snapshot (Snapshot.Warehouses): for the database-only
+	// mode, which keeps no directory fresh.
+	WithWarehouses bool
 }
 
 // Store implements app.Store over database/sql.
 type Store struct {
 	db        *sql.DB
 	stockSQL  string // prefix of the stock query; ids are appended
+	stockEnd  string // what follows the ids
 	whSQL     string
+	withWh    bool
 	log       *slog.Logger
 	latency   *prometheus.HistogramVec
 	loadsErrs *prometheus.CounterVec
@@ -84,7 +89,9 @@ func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, erro
 	s := &Store{
 		db:       db,
 		stockSQL: snapshotBegin + "SELECT product_id, warehouse_id, qty_salable FROM `" + cfg.StockTable + "` WHERE product_id IN (",
-		whSQL:    snapshotBegin + "SELECT id, code, is_active FROM `" + cfg.WarehouseTable + "`; COMMIT",
+		stockEnd: "); COMMIT",
+		whSQL:    snapshotBegin + warehouseSelect(cfg.WarehouseTable) + "; COMMIT",
+		withWh:   cfg.WithWarehouses,
 		log:      log,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gintoki_db_load_duration_seconds",
@@ -96,10 +103,28 @@ func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, erro
 			Help: "Database loads that failed, by kind.",
 		}, []string{"kind"}),
 	}
+	if cfg.WithWarehouses {
+		s.stockEnd = "); " + warehouseSelect(cfg.WarehouseTable) + "; COMMIT"
+	}
 	if reg != nil {
 		reg.MustRegister(s.latency, s.loadsErrs)
 	}
 	return s, nil
+}
+
+func warehouseSelect(table string) string {
+	return "SELECT id, code, is_active FROM `" + table + "`"
+}
+
+func scanWarehouse(ws *[]inventory.Warehouse) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var w inventory.Warehouse
+		if err := rows.Scan(&w.ID, &w.Code, &w.Active); err != nil {
+			return err
+		}
+		*ws = append(*ws, w)
+		return nil
+	}
 }
 
 func validIdent(s string) bool {
@@ -136,10 +161,9 @@ func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (ap
 		}
 		q = strconv.AppendInt(q, int64(id), 10) // typed integers: no injection
 	}
-	q = append(q, "); COMMIT"...)
+	q = append(q, s.stockEnd...)
 	snap := app.Snapshot{Stock: make(map[inventory.ProductID][]inventory.Stock, len(ids))}
-	var err error
-	snap.Pos, err = s.query(ctx, string(q), func(rows *sql.Rows) error {
+	scans := []func(*sql.Rows) error{func(rows *sql.Rows) error {
 		var p inventory.ProductID
 		var st inventory.Stock
 		if err := rows.Scan(&p, &st.Warehouse, &st.Qty); err != nil {
@@ -147,7 +171,13 @@ func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (ap
 		}
 		snap.Stock[p] = append(snap.Stock[p], st)
 		return nil
-	})
+	}}
+	if s.withWh {
+		snap.Warehouses = []inventory.Warehouse{}
+		scans = append(scans, scanWarehouse(&snap.Warehouses))
+	}
+	var err error
+	snap.Pos, err = s.query(ctx, string(q), scans...)
 	s.observe("products", start, err)
 	if err != nil {
 		return app.Snapshot{}, fmt.Errorf("load %d products: %w", len(ids), err)
@@ -159,14 +189,7 @@ func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (ap
 func (s *Store) LoadWarehouses(ctx context.Context) ([]inventory.Warehouse, inventory.Position, error) {
 	start := time.Now()
 	var ws []inventory.Warehouse
-	pos, err := s.query(ctx, s.whSQL, func(rows *sql.Rows) error {
-		var w inventory.Warehouse
-		if err := rows.Scan(&w.ID, &w.Code, &w.Active); err != nil {
-			return err
-		}
-		ws = append(ws, w)
-		return nil
-	})
+	pos, err := s.query(ctx, s.whSQL, scanWarehouse(&ws))
 	s.observe("warehouses", start, err)
 	if err != nil {
 		return nil, inventory.Position{}, fmt.Errorf("load warehouses: %w", err)
@@ -189,8 +212,8 @@ var errNoSnapshotPosition = errors.New("the server does not report binlog_snapsh
 	"(needs MariaDB with log_bin=ON); see docs/consistency.md")
 
 // query runs one multi-statement snapshot query: the position result set,
-// then the data result set, whose rows go to scan.
-func (s *Store) query(ctx context.Context, q string, scan func(*sql.Rows) error) (inventory.Position, error) {
+// then one data result set per scan function, whose rows go to it.
+func (s *Store) query(ctx context.Context, q string, scans ...func(*sql.Rows) error) (inventory.Position, error) {
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {
 		return inventory.Position{}, classify(ctx, err)
@@ -222,16 +245,18 @@ func (s *Store) query(ctx context.Context, q string, scan func(*sql.Rows) error)
 	if err != nil {
 		return inventory.Position{}, err
 	}
-	if !rows.NextResultSet() {
-		return inventory.Position{}, classify(ctx, fmt.Errorf("missing data result set: %w", rows.Err()))
-	}
-	for rows.Next() {
-		if err := scan(rows); err != nil {
+	for _, scan := range scans {
+		if !rows.NextResultSet() {
+			return inventory.Position{}, classify(ctx, fmt.Errorf("missing data result set: %w", rows.Err()))
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return inventory.Position{}, classify(ctx, err)
+			}
+		}
+		if err := rows.Err(); err != nil {
 			return inventory.Position{}, classify(ctx, err)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return inventory.Position{}, classify(ctx, err)
 	}
 	// Drain the COMMIT's result so the connection goes back clean.
 	for rows.NextResultSet() {

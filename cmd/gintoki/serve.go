@@ -122,7 +122,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, QueryTimeout: cfg.LoadTimeout}, log, reg)
+	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, WithWarehouses: cfg.NoCache}, log, reg)
 	if err != nil {
 		return err
 	}

@@ -239,3 +239,28 @@ func protoJSON(tb testing.TB, m *inventoryv1.ProductInventory) string {
 	b, _ := json.Marshal(out)
 	return string(b)
 }
+
+// The database-only mode (a benchmark baseline) reads every request from
+// the database, warehouses included, with no change stream.
+func TestNoCacheMode(t *testing.T) {
+	db := mariadbtest.Start(t)
+	seedSmall(t, db, 20)
+	n := startNode(t, db.DSN("inventory"), "", func(c *serveConfig) { c.NoCache = true })
+	n.waitReady(t)
+	for _, change := range []string{"", "UPDATE warehouse SET is_active = 1 - is_active", "UPDATE warehouse_stock_item SET qty_salable = qty_salable + 1"} {
+		if change != "" {
+			db.Exec(t, change)
+		}
+		for id := int64(1); id <= 21; id++ {
+			want, exists := inventoryFromSQL(t, db, id)
+			code, body := n.get(t, fmt.Sprintf("/v1/products/%d/inventory", id), nil)
+			if exists && (code != 200 || body != want) || !exists && code != 404 {
+				t.Fatalf("after %q: product %d = %d %s, want %s", change, id, code, body, want)
+			}
+		}
+	}
+	code, body := n.post(t, "/v1/inventory:batchGet", `{"product_ids":[1,2,99]}`)
+	if code != 200 || !strings.Contains(body, `"not_found":[99]`) {
+		t.Fatalf("batch = %d %s", code, body)
+	}
+}
