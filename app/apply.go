@@ -63,16 +63,20 @@ func (s *Service) applyStock(c inventory.StockChange) {
 }
 
 // applyDirectory replaces the directory with next(current). Only the
-// consumer calls it, but Start may race with it, hence the CAS loop.
+// consumer calls it, but Start may race with it: before Start, the change
+// is kept for Start to apply.
 func (s *Service) applyDirectory(next func(*inventory.Directory) *inventory.Directory) {
 	for {
 		d := s.dir.Load()
 		if d == nil {
-			// Not started: the directory loaded by Start will include this
-			// change or precede it; a change before the load is replayed by
-			// the consumer's replay window.
-			s.stats.ChangesIgnored.Add(1)
-			return
+			s.startMu.Lock()
+			if s.dir.Load() == nil { // Start will apply it
+				s.early = append(s.early, next)
+				s.startMu.Unlock()
+				return
+			}
+			s.startMu.Unlock()
+			continue
 		}
 		nd := next(d)
 		if nd == d {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -211,4 +212,41 @@ func TestRerenderDoesNotResurrectEvictedEntry(t *testing.T) {
 	if _, cached := s.cache.Get(nil, 1); cached {
 		t.Fatal("re-render re-installed an evicted entry")
 	}
+}
+
+// A warehouse change consumed while Start is loading the directory (its
+// commit after the load's snapshot) must not be lost when Start stores
+// what it loaded.
+func TestWarehouseChangeDuringStart(t *testing.T) {
+	store := &blockingWarehouses{fakeStore: fakeStore{warehouses: testWarehouses,
+		load: staticLoad(pos(200), map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 1}}})},
+		started: make(chan struct{}), release: make(chan struct{})}
+	s := New(store, newMapCache(), []Renderer{textRenderer{}}, Config{}, slog.New(slog.DiscardHandler))
+	t.Cleanup(s.Close)
+	done := make(chan error)
+	go func() { done <- s.Start(context.Background()) }()
+	<-store.started
+	s.ApplyChange(inventory.WarehouseChange{Warehouse: inventory.Warehouse{ID: 1, Code: "AMS", Active: false}, Pos: pos(150)})
+	s.ApplyChange(inventory.WarehouseChange{Warehouse: inventory.Warehouse{ID: 2, Code: "BER", Active: false}, Pos: pos(50)}) // in the snapshot
+	close(store.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, 1); got != "1:" {
+		t.Fatalf("Get = %q, want the deactivation applied", got)
+	}
+	if w, _ := s.dir.Load().Lookup(2); !w.Active {
+		t.Fatal("a change older than the snapshot was applied over it")
+	}
+}
+
+type blockingWarehouses struct {
+	fakeStore
+	started, release chan struct{}
+}
+
+func (b *blockingWarehouses) LoadWarehouses(ctx context.Context) ([]inventory.Warehouse, inventory.Position, error) {
+	close(b.started)
+	<-b.release
+	return b.fakeStore.warehouses, pos(100), nil
 }

@@ -59,6 +59,13 @@ type Service struct {
 	// Replaced (never mutated) by the change path.
 	dir atomic.Pointer[inventory.Directory]
 
+	// startMu protects early: warehouse changes consumed before Start has
+	// stored the directory. Start applies them on top of what it loaded, so
+	// a change committed after the load's snapshot but consumed before the
+	// directory was stored is not lost.
+	startMu sync.Mutex
+	early   []func(*inventory.Directory) *inventory.Directory
+
 	// highMu protects high: the latest stream position of any change this
 	// node has applied. A fill whose snapshot is not after the high mark
 	// seen when it started may miss a change already consumed, so it is
@@ -118,10 +125,13 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load warehouses: %w", err)
 	}
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
 	nd := inventory.NewDirectory(pos, ws)
-	// Changes consumed before the directory was loaded (there may be some if
-	// the consumer started first) are older than the snapshot or will be
-	// applied again on top of it by version; nothing is lost by replacing.
+	for _, apply := range s.early { // the version rule drops those in the snapshot
+		nd = apply(nd)
+	}
+	s.early = nil
 	s.dir.Store(nd)
 	s.log.Info("warehouse directory loaded", "warehouses", nd.Len(), "position", pos.String())
 	return nil
