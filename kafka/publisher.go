@@ -74,6 +74,9 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	client, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // also what idempotence requires; idempotence is on by default
+		// No linger: a change should leave at once. Records still batch
+		// while the previous produce request to a broker is in flight.
+		kgo.ProducerLinger(0),
 		kgo.WithLogger(publisherLogger{log}),
 	)
 	if err != nil {
