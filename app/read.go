@@ -171,19 +171,34 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 	found := make([]bool, len(uniq))
 	var missIdx []int
 	var misses []inventory.ProductID
+	// Hits are copied into one arena: an entry goes through scratch, its
+	// body is appended to the arena, and bodies are sliced out of it at the
+	// end, once it no longer moves.
+	var arena, scratch []byte
+	spans := make([][2]int, len(uniq))
+	if !s.cfg.NoCache {
+		arena, scratch = make([]byte, 0, len(uniq)*256), make([]byte, 0, 1024)
+	}
 	for i, id := range uniq {
 		if s.cfg.NoCache {
 			missIdx, misses = append(missIdx, i), append(misses, id)
 			continue
 		}
-		out, ok, err := s.fromCache(id, view, nil, dir)
+		out, ok, err := s.fromCache(id, view, scratch[:0], dir)
 		switch {
 		case !ok:
 			missIdx, misses = append(missIdx, i), append(misses, id)
 		case err == nil:
-			bodies[i], found[i] = out, true
+			spans[i] = [2]int{len(arena), len(arena) + len(out)}
+			arena, found[i] = append(arena, out...), true
+			scratch = out[:0]
 		case inventory.ErrorCode(err) != inventory.CodeNotFound:
 			return BatchResult{}, err
+		}
+	}
+	for i := range uniq {
+		if found[i] {
+			bodies[i] = arena[spans[i][0]:spans[i][1]:spans[i][1]]
 		}
 	}
 	if len(misses) > 0 {
@@ -208,7 +223,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 			}
 		}
 	}
-	var res BatchResult
+	res := BatchResult{Bodies: make([][]byte, 0, len(uniq))}
 	for i, id := range uniq {
 		if found[i] {
 			res.Bodies = append(res.Bodies, bodies[i])

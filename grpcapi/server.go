@@ -143,7 +143,11 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		if err != nil {
 			return nil, toStatus(err)
 		}
-		return rawMessage(appendBatch(nil, res)), nil
+		size := 11 * len(res.NotFound)
+		for _, b := range res.Bodies {
+			size += len(b) + 3
+		}
+		return rawMessage(appendBatch(make([]byte, 0, size), res)), nil
 	}
 	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_BatchGetInventory_FullMethodName}, call)
 }

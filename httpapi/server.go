@@ -253,7 +253,11 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, reqID strin
 		return s.fail(w, err, reqID)
 	}
 	w.Header()["Content-Type"] = jsonContentType
-	_, _ = w.Write(appendBatch(make([]byte, 0, 256*len(res.Bodies)+64), res))
+	size := 32 + 21*len(res.NotFound)
+	for _, b := range res.Bodies {
+		size += len(b) + 1
+	}
+	_, _ = w.Write(appendBatch(make([]byte, 0, size), res))
 	return http.StatusOK
 }
 
