@@ -9,24 +9,29 @@ import (
 
 // An entry is one product's cache value: the record (every row with its
 // version, so changes can be applied in place and replays rejected) and the
-// response body of each renderer, encoded once. Layout, little-endian:
+// response body of each renderer, encoded once. Layout (fixed-size fields
+// little-endian):
 //
 //	[0]      format (entryFormat)
 //	[1:9]    directory epoch the bodies were rendered with
 //	[9]      flags (flagExists)
 //	[10:26]  floor position: file u32, offset u64, row u32
-//	[26:28]  number of rows n
-//	n × 25   rows: warehouse i32, qty i32, deleted u8, version (16 bytes)
-//	[+0]     number of bodies m
-//	m ×      body: length u32, bytes
+//	[26:30]  offset of the bodies section
+//	rows:    uvarint count, then per row: uvarint warehouse, varint qty,
+//	         a flags byte (rowDeleted, rowVersioned) and, if rowVersioned,
+//	         the row's version (16 bytes); a row without it is at the floor
+//	bodies:  count byte, then per body: uvarint length, bytes
 //
-// The hit path reads the epoch, the flags and one body without decoding the
-// rows.
+// Most rows come from a fill and sit at the floor, so a row costs about four
+// bytes. The hit path reads the epoch, the flags and one body, jumping over
+// the rows.
 const (
-	entryFormat  = 1
-	flagExists   = 1
-	entryHeader  = 28
-	entryRowSize = 25
+	entryFormat = 2
+	flagExists  = 1
+	entryHeader = 30
+
+	rowDeleted   = 1
+	rowVersioned = 2
 )
 
 var errCorruptEntry = errors.New("corrupt cache entry")
@@ -49,7 +54,7 @@ func readPosition(b []byte) inventory.Position {
 // entry.
 func encodeEntry(rec *inventory.Record, dir *inventory.Directory, renderers []Renderer) []byte {
 	inv, exists := dir.View(rec)
-	b := make([]byte, 0, entryHeader+len(rec.Rows)*entryRowSize+1+len(renderers)*160)
+	b := make([]byte, 0, entryHeader+len(rec.Rows)*6+2+len(renderers)*160)
 	b = append(b, entryFormat)
 	b = binary.LittleEndian.AppendUint64(b, dir.Epoch())
 	var flags byte
@@ -58,26 +63,33 @@ func encodeEntry(rec *inventory.Record, dir *inventory.Directory, renderers []Re
 	}
 	b = append(b, flags)
 	b = appendPosition(b, rec.Floor)
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(rec.Rows)))
+	b = append(b, 0, 0, 0, 0) // bodies offset, set below
+	b = binary.AppendUvarint(b, uint64(len(rec.Rows)))
 	for _, r := range rec.Rows {
-		b = binary.LittleEndian.AppendUint32(b, uint32(r.Warehouse))
-		b = binary.LittleEndian.AppendUint32(b, uint32(r.Qty))
-		var del byte
+		b = binary.AppendUvarint(b, uint64(uint32(r.Warehouse)))
+		b = binary.AppendVarint(b, int64(r.Qty))
+		var rf byte
 		if r.Deleted {
-			del = 1
+			rf |= rowDeleted
 		}
-		b = append(b, del)
-		b = appendPosition(b, r.Version)
+		if r.Version != rec.Floor {
+			rf |= rowVersioned
+		}
+		b = append(b, rf)
+		if rf&rowVersioned != 0 {
+			b = appendPosition(b, r.Version)
+		}
 	}
+	binary.LittleEndian.PutUint32(b[26:], uint32(len(b)))
 	if !exists {
 		return append(b, 0) // a negative entry has no bodies
 	}
 	b = append(b, byte(len(renderers)))
+	var body []byte
 	for _, r := range renderers {
-		lenAt := len(b)
-		b = append(b, 0, 0, 0, 0)
-		b = r.AppendInventory(b, &inv)
-		binary.LittleEndian.PutUint32(b[lenAt:], uint32(len(b)-lenAt-4))
+		body = r.AppendInventory(body[:0], &inv)
+		b = binary.AppendUvarint(b, uint64(len(body)))
+		b = append(b, body...)
 	}
 	return b
 }
@@ -95,8 +107,8 @@ func viewEntry(e []byte, i int) (entryView, error) {
 		return entryView{}, errCorruptEntry
 	}
 	v := entryView{epoch: binary.LittleEndian.Uint64(e[1:]), exists: e[9]&flagExists != 0}
-	off := entryHeader + int(binary.LittleEndian.Uint16(e[26:]))*entryRowSize
-	if off >= len(e) {
+	off := int(binary.LittleEndian.Uint32(e[26:]))
+	if off < entryHeader || off >= len(e) {
 		return entryView{}, errCorruptEntry
 	}
 	n := int(e[off])
@@ -108,19 +120,16 @@ func viewEntry(e []byte, i int) (entryView, error) {
 		return entryView{}, errCorruptEntry
 	}
 	for j := 0; ; j++ {
-		if off+4 > len(e) {
+		l, k := binary.Uvarint(e[off:])
+		if k <= 0 || uint64(len(e)-off-k) < l {
 			return entryView{}, errCorruptEntry
 		}
-		l := int(binary.LittleEndian.Uint32(e[off:]))
-		off += 4
-		if off+l > len(e) {
-			return entryView{}, errCorruptEntry
-		}
+		off += k
 		if j == i {
-			v.body = e[off : off+l : off+l]
+			v.body = e[off : off+int(l) : off+int(l)]
 			return v, nil
 		}
-		off += l
+		off += int(l)
 	}
 }
 
@@ -129,19 +138,36 @@ func decodeRecord(id inventory.ProductID, e []byte) (inventory.Record, error) {
 	if len(e) < entryHeader || e[0] != entryFormat {
 		return inventory.Record{}, errCorruptEntry
 	}
-	n := int(binary.LittleEndian.Uint16(e[26:]))
-	if len(e) < entryHeader+n*entryRowSize {
+	rec := inventory.Record{Product: id, Floor: readPosition(e[10:])}
+	off := entryHeader
+	n, k := binary.Uvarint(e[off:])
+	if k <= 0 || n > uint64(len(e)) {
 		return inventory.Record{}, errCorruptEntry
 	}
-	rec := inventory.Record{Product: id, Floor: readPosition(e[10:]), Rows: make([]inventory.Row, n)}
+	off += k
+	rec.Rows = make([]inventory.Row, n)
 	for i := range rec.Rows {
-		r := e[entryHeader+i*entryRowSize:]
-		rec.Rows[i] = inventory.Row{
-			Warehouse: inventory.WarehouseID(binary.LittleEndian.Uint32(r)),
-			Qty:       int32(binary.LittleEndian.Uint32(r[4:])),
-			Deleted:   r[8] == 1,
-			Version:   readPosition(r[9:]),
+		w, k := binary.Uvarint(e[off:])
+		if k <= 0 {
+			return inventory.Record{}, errCorruptEntry
 		}
+		off += k
+		q, k := binary.Varint(e[off:])
+		if k <= 0 || off+k >= len(e) {
+			return inventory.Record{}, errCorruptEntry
+		}
+		off += k
+		rf := e[off]
+		off++
+		r := inventory.Row{Warehouse: inventory.WarehouseID(uint32(w)), Qty: int32(q), Deleted: rf&rowDeleted != 0, Version: rec.Floor}
+		if rf&rowVersioned != 0 {
+			if off+16 > len(e) {
+				return inventory.Record{}, errCorruptEntry
+			}
+			r.Version = readPosition(e[off:])
+			off += 16
+		}
+		rec.Rows[i] = r
 	}
 	return rec, nil
 }

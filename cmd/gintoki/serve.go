@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -35,6 +38,7 @@ type serveConfig struct {
 	StockTable      string
 	WarehouseTable  string
 	CacheBytes      int
+	MemoryHeadroom  int
 	NoCache         bool
 	MaxBatch        int
 	LoadTimeout     time.Duration
@@ -56,6 +60,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StockTable, "stock-table", "warehouse_stock_item", "stock table name")
 	fs.StringVar(&c.WarehouseTable, "warehouse-table", "warehouse", "warehouse table name")
 	fs.IntVar(&c.CacheBytes, "cache-bytes", 256<<20, "cache size in bytes (entries are evicted beyond it)")
+	fs.IntVar(&c.MemoryHeadroom, "memory-headroom", 64<<20, "bytes of Go heap allowed beyond --cache-bytes before the garbage collector works harder: "+
+		"the runtime memory limit is set to their sum (0: Go's defaults; $GOMEMLIMIT, if set, wins). Without it the cache's arena "+
+		"counts as live heap and lets garbage grow as large as the cache")
 	fs.BoolVar(&c.NoCache, "no-cache", false, "read the database on every request (a benchmark baseline; no change consumer)")
 	fs.IntVar(&c.MaxBatch, "max-batch", 1000, "largest number of ids in one batch request")
 	fs.DurationVar(&c.LoadTimeout, "load-timeout", 2*time.Second, "time limit of one database load")
@@ -73,6 +80,9 @@ func (c *serveConfig) validate() error {
 	var errs []error
 	if c.CacheBytes < cache.MinBytes {
 		errs = append(errs, fmt.Errorf("--cache-bytes must be at least %d", cache.MinBytes))
+	}
+	if c.MemoryHeadroom < 0 {
+		errs = append(errs, errors.New("--memory-headroom must not be negative"))
 	}
 	if c.MaxBatch < 1 {
 		errs = append(errs, errors.New("--max-batch must be positive"))
@@ -113,6 +123,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && cfg.MemoryHeadroom > 0 {
+		limit := int64(cfg.CacheBytes) + int64(cfg.MemoryHeadroom)
+		debug.SetMemoryLimit(limit)
+		log.Info("Go memory limit set", "bytes", limit)
+	}
 	return serve(ctx, cfg, log, nil)
 }
 
@@ -120,7 +135,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // listening is not nil it receives the bound addresses (for tests).
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening func(httpAddr, grpcAddr string)) error {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			// The runtime's GC pause histogram: go_sched_pauses_total_gc_seconds.
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/pauses/total/gc:seconds$`)},
+		)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
 
 	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, WithWarehouses: cfg.NoCache}, log, reg)
 	if err != nil {
