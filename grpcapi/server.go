@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,9 @@ type Server struct {
 	ids     *requestid.Generator
 	health  *health.Server
 	latency *prometheus.HistogramVec
+	// observers caches latency observers by method and code, so a call
+	// does not hash label values.
+	observers sync.Map // observerKey → prometheus.Observer
 	// stale reports whether the node is behind its staleness bound; such
 	// responses carry the trailer gintoki-stale: true.
 	stale func() bool
@@ -152,23 +156,29 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_BatchGetInventory_FullMethodName}, call)
 }
 
+// requestIDKey is the metadata key of the request id (lower case, as
+// metadata keys are).
+const requestIDKey = "x-request-id"
+
+// staleTrailer marks a response from a node behind its staleness bound. It
+// is only read by grpc-go.
+var staleTrailer = metadata.MD{"gintoki-stale": []string{"true"}}
+
 // intercept gives every call a request id (from metadata x-request-id, or
 // new) returned in the response header, turns a panic into Internal and a
 // log line, and records the call's latency.
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
 	id := ""
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("x-request-id"); len(v) > 0 && requestid.Valid(v[0]) {
-			id = v[0]
-		}
+	if v := metadata.ValueFromIncomingContext(ctx, requestIDKey); len(v) > 0 && requestid.Valid(v[0]) {
+		id = v[0]
 	}
 	if id == "" {
 		id = s.ids.New()
 	}
-	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
+	_ = grpc.SetHeader(ctx, metadata.MD{requestIDKey: []string{id}})
 	if s.stale() {
-		_ = grpc.SetTrailer(ctx, metadata.Pairs("gintoki-stale", "true"))
+		_ = grpc.SetTrailer(ctx, staleTrailer)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -177,10 +187,25 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 			resp, err = nil, status.Error(codes.Internal, "internal error")
 		}
 		code := status.Code(err)
-		s.latency.WithLabelValues(info.FullMethod, code.String()).Observe(time.Since(start).Seconds())
+		s.observer(info.FullMethod, code).Observe(time.Since(start).Seconds())
 		if code == codes.Internal || code == codes.Unknown {
 			s.log.Error("gRPC call failed", "request_id", id, "method", info.FullMethod, "err", err)
 		}
 	}()
-	return handler(requestid.With(ctx, id), req)
+	return handler(ctx, req)
+}
+
+type observerKey struct {
+	method string
+	code   codes.Code
+}
+
+func (s *Server) observer(method string, code codes.Code) prometheus.Observer {
+	k := observerKey{method, code}
+	if o, ok := s.observers.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o := s.latency.WithLabelValues(method, code.String())
+	s.observers.Store(k, o)
+	return o
 }

@@ -1,10 +1,11 @@
 // Package requestid makes and carries request ids: the id a client sends
 // (X-Request-Id, or gRPC metadata x-request-id) or one generated here,
 // returned in the response and present in every log line of the request.
+// The transports keep the id in a local variable and pass it to each log
+// call: nothing below them logs per request.
 package requestid
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
@@ -51,17 +52,4 @@ func Valid(id string) bool {
 		}
 	}
 	return true
-}
-
-type ctxKey struct{}
-
-// With returns ctx carrying id.
-func With(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
-}
-
-// From returns the id ctx carries, or "".
-func From(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
 }
