@@ -3,8 +3,6 @@ package binlog_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,23 +12,6 @@ import (
 	"github.com/gintoki/gintoki/internal/mariadbtest"
 	"github.com/gintoki/gintoki/relay"
 )
-
-// TestMain gives this test binary a TMPDIR of its own. mariadb-install-db
-// runs that share a temporary directory fail at random ("Unknown table
-// 'mysql.tmp_user_sys'", "Error on delete of '/tmp/#sql-temptable-…'"),
-// and other packages' tests install servers at the same time; for the
-// same reason the tests here that start a server do not run in parallel.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gintoki-binlog-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("TMPDIR", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 func newSource(tb testing.TB, srv *mariadbtest.Server) *binlog.Source {
 	tb.Helper()

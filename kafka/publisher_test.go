@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gintoki/gintoki/internal/kafkatest"
 	"github.com/gintoki/gintoki/relay"
 )
 
@@ -21,38 +22,6 @@ func publisherTestCluster(tb testing.TB) *kfake.Cluster {
 	}
 	tb.Cleanup(c.Close)
 	return c
-}
-
-// publisherTestMurmur2 is Kafka's Java client's hash, written out so the
-// test does not trust the code under test to choose it.
-func publisherTestMurmur2(b []byte) uint32 {
-	const (
-		seed uint32 = 0x9747b28c
-		m    uint32 = 0x5bd1e995
-	)
-	h := seed ^ uint32(len(b))
-	for ; len(b) >= 4; b = b[4:] {
-		k := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-		k *= m
-		k ^= k >> 24
-		k *= m
-		h = h*m ^ k
-	}
-	switch len(b) {
-	case 3:
-		h ^= uint32(b[2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint32(b[1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint32(b[0])
-		h *= m
-	}
-	h ^= h >> 13
-	h *= m
-	h ^= h >> 15
-	return h
 }
 
 func publisherTestPublish(tb testing.TB, p *Publisher, msgs ...relay.Message) error {
@@ -138,7 +107,7 @@ func TestPublisher(t *testing.T) {
 	}
 	last := map[string]int{} // key → value of the last record seen, per-key order check
 	for _, r := range got {
-		want := int32(publisherTestMurmur2(r.Key)&0x7fffffff) % 6
+		want := kafkatest.Partition(r.Key, 6)
 		if r.Partition != want {
 			t.Errorf("key %s in partition %d, want %d (murmur2)", r.Key, r.Partition, want)
 		}

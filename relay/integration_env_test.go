@@ -25,23 +25,6 @@ import (
 	"github.com/gintoki/gintoki/relay"
 )
 
-// TestMain gives this test binary a TMPDIR of its own. mariadb-install-db
-// runs that share a temporary directory fail at random ("Unknown table
-// 'mysql.tmp_user_sys'", "Error on delete of '/tmp/#sql-temptable-…'"),
-// and other packages' tests install servers at the same time; for the
-// same reason the tests here that start a server do not run in parallel.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gintoki-relay-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("TMPDIR", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 const (
 	topicWarehouse = "gintoki.inventory.warehouse"
 	topicStock     = "gintoki.inventory.warehouse_stock_item"
@@ -262,37 +245,6 @@ func count(topic string, n int) func([]*event) bool {
 		}
 		return k >= n
 	}
-}
-
-// murmur2 is the Java client's partitioner hash.
-func murmur2(b []byte) uint32 {
-	const (
-		seed uint32 = 0x9747b28c
-		m    uint32 = 0x5bd1e995
-	)
-	h := seed ^ uint32(len(b))
-	for ; len(b) >= 4; b = b[4:] {
-		k := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-		k *= m
-		k ^= k >> 24
-		k *= m
-		h = h*m ^ k
-	}
-	switch len(b) {
-	case 3:
-		h ^= uint32(b[2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint32(b[1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint32(b[0])
-		h *= m
-	}
-	h ^= h >> 13
-	h *= m
-	h ^= h >> 15
-	return h
 }
 
 // writer applies numbered updates to a few stock rows, one transaction

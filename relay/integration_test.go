@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gintoki/gintoki/internal/kafkatest"
 	"github.com/gintoki/gintoki/relay"
 )
 
@@ -80,7 +81,7 @@ func TestRelayEndToEnd(t *testing.T) {
 				continue
 			}
 			ev := perKey[w.key][i]
-			if wantPart := int32(murmur2([]byte(ev.key))&0x7fffffff) % partitions; ev.partition != wantPart {
+			if wantPart := kafkatest.Partition([]byte(ev.key), partitions); ev.partition != wantPart {
 				t.Errorf("%s key %s in partition %d, want %d (murmur2)", topic, ev.key, ev.partition, wantPart)
 			}
 			if w.op == "" {
