@@ -219,11 +219,24 @@ func (s *stream) begin(gtid string, group bool) {
 
 // commit closes the open transaction at the event h, whose end is where
 // reading resumes after it.
+// commitTime is the transaction's commit time as precisely as the relay
+// can tell. The binlog header holds whole seconds; when the commit event is
+// read within the second it names (reading live), the moment it is read is
+// a millisecond-precise bound just after the commit, and is used instead.
+// Events read later (catching up) keep the header's second.
+func commitTime(h *replication.EventHeader, read time.Time) time.Time {
+	at := time.Unix(int64(h.Timestamp), 0)
+	if d := read.Sub(at); d >= 0 && d < time.Second {
+		return read
+	}
+	return at
+}
+
 func (s *stream) commit(h *replication.EventHeader) (relay.Transaction, error) {
 	if h.LogPos == 0 || s.file == "" {
 		return relay.Transaction{}, fmt.Errorf("commit event at unknown position (file %q, log_pos %d)", s.file, h.LogPos)
 	}
-	at := time.Unix(int64(h.Timestamp), 0)
+	at := commitTime(h, time.Now())
 	for i := range s.changes {
 		s.changes[i].Source.Time = at
 	}
