@@ -1,0 +1,291 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// phaseNames returns the phases of a run, in the order they run.
+func phaseNames() []string {
+	return []string{"stampede", "http", "grpc", "fixed", "fresh", "memory", "cachebench"}
+}
+
+// config is everything `gintoki-bench run` can be told. Durations left at
+// zero take the full or the quick default (see resolve).
+type config struct {
+	Gintoki     string // the gintoki binary
+	DBDSN       string // root DSN of the stack's database (updates, status, seeding)
+	Brokers     string
+	TopicPrefix string
+	Database    string // database name in the stack's topics
+	HTTPAddr    string // the cached service; +1, +2, +3 on the port are db-only, bare and memory
+	GRPCAddr    string
+	Report      string // Markdown report path; "" prints only
+	Command     string // the command line shown in the report
+	LogDir      string
+	Schema      string
+	CacheBench  string // package path of the cache library benchmark; "" skips it
+	Phases      string // "all" or a comma-separated subset of phaseNames
+
+	Quick         bool
+	Rounds        int
+	Duration      time.Duration // one closed-loop run (wrk, gRPC)
+	FixedDuration time.Duration // one fixed-rate run
+	FreshDuration time.Duration // the freshness run
+	GCDuration    time.Duration // the read load of the memory phase
+
+	Products    int // products of the stack's database (ids 1..Products)
+	MemProducts int // products of the memory database
+	MemDatabase string
+	Rates       []int // fixed-rate targets, req/s
+	FreshReads  []int // read rates of the freshness runs; the first is the target's
+	FreshWrites int   // UPDATEs per second during the freshness run
+	FreshSample int   // samples per second measured commit → visible
+	Writers     int   // database connections issuing the UPDATEs
+	WrkThreads  int
+	WrkConns    int
+	GRPCConns   int
+	GRPCCallers int
+	BatchSize   int // ids per gRPC batch call
+}
+
+func (c *config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Gintoki, "gintoki", "bin/gintoki", "the gintoki binary")
+	fs.StringVar(&c.DBDSN, "db-dsn", "root@tcp(127.0.0.1:3307)/inventory", "DSN of the stack's database, for a user that may UPDATE, read global status and create a database")
+	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "the stack's Kafka brokers, comma-separated")
+	fs.StringVar(&c.TopicPrefix, "topic-prefix", "gintoki", "topic prefix of the stack's change topics (the relay's)")
+	fs.StringVar(&c.Database, "database", "inventory", "database name in the stack's change topics")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:18080", "HTTP address of the cached service; the db-only, bare and memory servers use the next ports")
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:19090", "gRPC address of the cached service; the others use the next ports")
+	fs.StringVar(&c.Report, "report", "docs/benchmarks.md", "write the Markdown report here too (empty: stdout only)")
+	fs.StringVar(&c.Command, "command", "", "the command shown in the report (default: this command line)")
+	fs.StringVar(&c.LogDir, "log-dir", ".local/logs", "logs of the processes the benchmark starts")
+	fs.StringVar(&c.Schema, "schema", "schema/schema.sql", "schema of the memory phase's database")
+	fs.StringVar(&c.CacheBench, "cachebench", "./cachebench", "package of the cache library comparison, run with go test (empty: skip)")
+	fs.StringVar(&c.Phases, "phases", "all", "phases to run: all, or a comma-separated subset of "+strings.Join(phaseNames(), ","))
+	fs.BoolVar(&c.Quick, "quick", false, "smoke run: every phase a few seconds")
+	fs.IntVar(&c.Rounds, "rounds", 3, "rounds of each interleaved comparison")
+	fs.DurationVar(&c.Duration, "duration", 0, "length of one closed-loop run, whole seconds (default 10s, quick 2s)")
+	fs.DurationVar(&c.FixedDuration, "fixed-duration", 0, "length of one fixed-rate run (default 10s, quick 2s)")
+	fs.DurationVar(&c.FreshDuration, "fresh-duration", 0, "length of each freshness run (default 10s, quick 3s)")
+	fs.DurationVar(&c.GCDuration, "gc-duration", 0, "length of the read load of the memory phase, whole seconds (default 10s, quick 3s)")
+	fs.IntVar(&c.Products, "products", 100_000, "products of the stack's database: ids 1..N")
+	fs.IntVar(&c.MemProducts, "mem-products", 1_000_000, "products of the memory phase's database")
+	fs.StringVar(&c.MemDatabase, "mem-database", "inventory_1m", "database of the memory phase, created and seeded if missing")
+	fs.Func("rates", "fixed-rate targets in req/s, comma-separated (default 10000,16700)", func(s string) error {
+		r, err := parseInts(s)
+		c.Rates = r
+		return err
+	})
+	fs.Func("fresh-reads", "read rates (req/s) of the freshness runs, comma-separated; the first is the target's, the others show the effect of the load (default 20000,10000,1000)", func(s string) error {
+		r, err := parseInts(s)
+		c.FreshReads = r
+		return err
+	})
+	fs.IntVar(&c.FreshWrites, "fresh-writes", 1_000, "UPDATEs per second during the freshness run")
+	fs.IntVar(&c.FreshSample, "fresh-sample", 50, "UPDATEs per second whose commit → visible time is measured")
+	fs.IntVar(&c.Writers, "writers", 16, "database connections issuing the UPDATEs")
+	fs.IntVar(&c.WrkThreads, "wrk-threads", 2, "wrk -t")
+	fs.IntVar(&c.WrkConns, "wrk-connections", 64, "wrk -c")
+	fs.IntVar(&c.GRPCConns, "grpc-conns", 4, "gRPC connections of the gRPC load generator")
+	fs.IntVar(&c.GRPCCallers, "grpc-callers", 64, "concurrent callers of the gRPC load generator")
+	fs.IntVar(&c.BatchSize, "batch-size", 100, "ids per BatchGetInventory call")
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// resolve fills the defaults that depend on --quick.
+func (c *config) resolve() {
+	pick := func(d *time.Duration, full, quick time.Duration) {
+		if *d == 0 {
+			*d = full
+			if c.Quick {
+				*d = quick
+			}
+		}
+	}
+	pick(&c.Duration, 10*time.Second, 2*time.Second)
+	pick(&c.FixedDuration, 10*time.Second, 2*time.Second)
+	pick(&c.FreshDuration, 10*time.Second, 3*time.Second)
+	pick(&c.GCDuration, 10*time.Second, 3*time.Second)
+	// wrk runs for whole seconds.
+	c.Duration = max(time.Second, c.Duration.Round(time.Second))
+	c.GCDuration = max(time.Second, c.GCDuration.Round(time.Second))
+	if len(c.Rates) == 0 {
+		c.Rates = []int{10_000, 16_700}
+	}
+	if len(c.FreshReads) == 0 {
+		c.FreshReads = []int{20_000, 10_000, 1_000}
+	}
+}
+
+func (c *config) validate() error {
+	var errs []error
+	if c.Rounds < 1 {
+		errs = append(errs, errors.New("--rounds must be positive"))
+	}
+	if c.FixedDuration <= 0 || c.FreshDuration <= 0 {
+		errs = append(errs, errors.New("durations must be positive"))
+	}
+	for _, n := range []int{c.Products, c.MemProducts, c.FreshWrites, c.FreshSample, c.Writers,
+		c.WrkThreads, c.WrkConns, c.GRPCConns, c.GRPCCallers, c.BatchSize} {
+		if n <= 0 {
+			errs = append(errs, errors.New("counts and rates must be positive"))
+			break
+		}
+	}
+	if c.FreshSample > c.FreshWrites {
+		errs = append(errs, errors.New("--fresh-sample must not exceed --fresh-writes"))
+	}
+	for _, a := range []string{c.HTTPAddr, c.GRPCAddr} {
+		if _, err := portOf(a); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if !identRE.MatchString(c.MemDatabase) {
+		errs = append(errs, fmt.Errorf("--mem-database %q: letters, digits and _ only", c.MemDatabase))
+	}
+	if _, err := c.phaseSet(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// phaseSet returns the phases to run.
+func (c *config) phaseSet() (map[string]bool, error) {
+	set := map[string]bool{}
+	if c.Phases == "all" {
+		for _, p := range phaseNames() {
+			set[p] = true
+		}
+		return set, nil
+	}
+	for p := range strings.SplitSeq(c.Phases, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(phaseNames(), p) {
+			return nil, fmt.Errorf("--phases: unknown phase %q (want all or some of %s)", p, strings.Join(phaseNames(), ","))
+		}
+		set[p] = true
+	}
+	return set, nil
+}
+
+// identRE matches the database names the benchmark puts into SQL.
+var identRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// addrs are the listen addresses of every process the benchmark starts.
+type addrs struct {
+	HTTP, GRPC             string // cached service
+	NoCacheHTTP, NoCacheGR string // db-only service
+	BareHTTP, BareGRPC     string
+	MemHTTP, MemGRPC       string // memory phase's service
+}
+
+func (c *config) addrs() addrs {
+	return addrs{
+		HTTP: c.HTTPAddr, GRPC: c.GRPCAddr,
+		NoCacheHTTP: shiftPort(c.HTTPAddr, 1), NoCacheGR: shiftPort(c.GRPCAddr, 1),
+		BareHTTP: shiftPort(c.HTTPAddr, 2), BareGRPC: shiftPort(c.GRPCAddr, 2),
+		MemHTTP: shiftPort(c.HTTPAddr, 3), MemGRPC: shiftPort(c.GRPCAddr, 3),
+	}
+}
+
+func portOf(addr string) (int, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n <= 0 || n > 65535-3 {
+		return 0, fmt.Errorf("address %q: port must be 1..65532", addr)
+	}
+	return n, nil
+}
+
+// shiftPort returns addr with its port moved by d (addr was validated).
+func shiftPort(addr string, d int) string {
+	host, _, _ := net.SplitHostPort(addr)
+	p, _ := portOf(addr)
+	return net.JoinHostPort(host, strconv.Itoa(p+d))
+}
+
+// newFlagSet returns a flag set whose usage shows each flag's environment
+// variable.
+func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: gintoki-bench %s [flags]\n\nFlags (each also read from the environment variable shown):\n", name)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(out, "  --%s  [$%s] (default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+	return fs
+}
+
+// envName maps a flag name to its environment variable: quick →
+// GINTOKI_BENCH_QUICK.
+func envName(flagName string) string {
+	return "GINTOKI_BENCH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags parses args; flags not on the command line take their value
+// from the environment when set there.
+func parseFlags(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v, ok := lookupEnv(envName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("$%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// parseConfig parses the flags of `gintoki-bench run`.
+func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {
+	var c config
+	fs := newFlagSet("run", stderr)
+	c.flags(fs)
+	if err := parseFlags(fs, args, lookupEnv); err != nil {
+		return c, err
+	}
+	c.resolve()
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	if c.Command == "" {
+		c.Command = strings.Join(append([]string{"gintoki-bench"}, args...), " ")
+	}
+	return c, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func stats(name string, rps, p99 float64) *loadStats {
+	return &loadStats{Name: name, RPS: series{rps * 0.9, rps, rps * 1.1}, ProductsPS: series{rps}, P50: series{p99 / 4},
+		P99: series{p99, p99 * 1.1, p99 * 0.9}, SvcCores: series{1}, GenCores: series{0.5}}
+}
+
+// fullReport returns a report where every target is met.
+func fullReport() *report {
+	return &report{
+		Started: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), Finished: time.Date(2026, 11, 27, 12, 9, 0, 0, time.UTC),
+		Command: "make bench", Machine: machineInfo{CPUs: 2, CPUModel: "test CPU"},
+		Settings: []string{"closed loop: 3 rounds"},
+		HTTP:     &httpReport{Gintoki: stats("gintoki", 95, 1.1), Bare: stats("bare", 100, 1), DBOnly: stats("db", 10, 20)},
+		GRPC: &grpcReport{Get: stats("g", 95, 1), GetBare: stats("b", 100, 1), Batch: stats("gb", 9, 5),
+			BatchBare: stats("bb", 10, 5), Conns: 4, Callers: 64, BatchSize: 100},
+		Fixed: &fixedReport{Runs: []fixedResult{{Target: 10_000, Sent: 10_000, Success: 1}, {Target: 16_700, Sent: 16_690, Success: 1}}},
+		Fresh: &freshReport{Runs: []freshRun{{Samples: 500, P50: 3 * time.Millisecond, P99: 12 * time.Millisecond, Max: 30 * time.Millisecond,
+			WritesPS: 1000, TargetWrites: 1000, Reads: fixedResult{Target: 20_000, Sent: 20_000, Success: 1},
+			Delay: hist{Bounds: []float64{0.001, 0.01}, Counts: []uint64{5, 10}, Count: 10, Sum: 0.02}, DelayOK: true}}},
+		Memory: &memoryReport{Products: 1_000_000, JSONBytes: 150 << 20, ProtoBytes: 40 << 20, RSS: 300 << 20,
+			GCTotal: 500, GCQuantiles: map[float64]float64{0: 1e-5, 0.25: 2e-5, 0.5: 3e-5, 0.75: 4e-5, 1: 9e-4}},
+		Stampede:   &stampedeReport{Concurrency: 1000, IDs: []stampedeID{{ID: 1, Selects: 1, Net: 1, OK: 1000}, {ID: 2, Selects: 2, Net: 1.1, OK: 1000}}},
+		CacheBench: &cacheBenchReport{Command: "go test", Rows: []cacheBenchRow{{Name: "BenchmarkGet/x-2", NsOp: series{1, 2, 3}}}},
+	}
+}
+
+func statusOf(vs []verdict, prefix string) string {
+	for _, v := range vs {
+		if strings.HasPrefix(v.Target, prefix) {
+			return v.Status
+		}
+	}
+	return "absent"
+}
+
+func TestVerdicts(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(r *report)
+		target string
+		want   string
+	}{
+		{"all met", func(*report) {}, "", statusMet},
+		{"HTTP slower than 0.9× bare", func(r *report) { r.HTTP.Gintoki = stats("g", 80, 1) }, "HTTP hit path: req/s", statusMissed},
+		{"HTTP p99 above 1.2× bare", func(r *report) { r.HTTP.Gintoki = stats("g", 95, 1.3) }, "HTTP hit path: p99", statusMissed},
+		{"cache under 4× db-only", func(r *report) { r.HTTP.DBOnly = stats("db", 30, 5) }, "Cache pays", statusMissed},
+		{"gRPC under 0.9× bare", func(r *report) { r.GRPC.Get = stats("g", 50, 1) }, "gRPC", statusMissed},
+		{"generator short of 16,700", func(r *report) { r.Fixed.Runs[1].Sent = 14_000; r.Fixed.Runs[1].GenCores = 1 }, "16,700", statusNotShown},
+		{"service short of 16,700", func(r *report) { r.Fixed.Runs[1].Sent = 14_000; r.Fixed.Runs[1].ServiceCores = 1 }, "16,700", statusMissed},
+		{"failures at 16,700", func(r *report) { r.Fixed.Runs[1].Success = 0.99 }, "16,700", statusMissed},
+		{"no run at 16,700", func(r *report) { r.Fixed.Runs = r.Fixed.Runs[:1] }, "16,700", statusSkipped},
+		{"visible too late", func(r *report) { r.Fresh.Runs[0].P99 = 25 * time.Millisecond }, "commit", statusMissed},
+		{"visible timeouts", func(r *report) { r.Fresh.Runs[0].P99 = timedOut }, "commit", statusMissed},
+		{"reads short of 20,000", func(r *report) { r.Fresh.Runs[0].Reads.Sent = 15_000 }, "commit", statusNotShown},
+		{"RSS over 2× payload", func(r *report) { r.Memory.RSS = 500 << 20 }, "1M products", statusMissed},
+		{"GC max over 1 ms, few pauses", func(r *report) { r.Memory.GCTotal = 50; r.Memory.GCQuantiles[1] = 2e-3 }, "GC pause", statusMissed},
+		{"GC max over 1 ms, many pauses", func(r *report) { r.Memory.GCQuantiles[1] = 2e-3 }, "GC pause", statusNotShown},
+		{"GC p75 over 1 ms", func(r *report) { r.Memory.GCQuantiles[1] = 3e-3; r.Memory.GCQuantiles[0.75] = 2e-3 }, "GC pause", statusMissed},
+		{"GC histogram, p99 in a bucket above 1 ms", func(r *report) {
+			r.Memory.SchedPausesOK = true
+			r.Memory.SchedPauses = hist{Bounds: []float64{1e-4, 1e-3, 1e-2}, Counts: []uint64{90, 95, 100}, Count: 100}
+		}, "GC pause", statusMissed},
+		{"GC histogram, p99 in a bucket below 1 ms", func(r *report) {
+			r.Memory.SchedPausesOK = true
+			r.Memory.SchedPauses = hist{Bounds: []float64{8e-5, 9e-4, 1e-2}, Counts: []uint64{90, 99, 100}, Count: 100}
+		}, "GC pause", statusMet},
+		{"GC histogram, p99 bucket straddles 1 ms", func(r *report) {
+			r.Memory.SchedPausesOK = true
+			r.Memory.SchedPauses = hist{Bounds: []float64{9e-4, 1e-2}, Counts: []uint64{98, 100}, Count: 100}
+		}, "GC pause", statusNotShown},
+		{"stampede of 2 queries", func(r *report) { r.Stampede.IDs[1].Net = 2 }, "Stampede", statusMissed},
+		{"stampede with failed requests", func(r *report) { r.Stampede.IDs[1].OK = 900 }, "Stampede", statusMissed},
+		{"phase failed", func(r *report) { r.GRPC.Err = errors.New("boom") }, "gRPC", statusFailed},
+		{"phase skipped", func(r *report) { r.Memory = nil }, "1M products", statusSkipped},
+		{"stack down", func(r *report) { r.HTTP = nil; r.StackErr = errors.New("no db") }, "HTTP hit path: req/s", statusFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullReport()
+			tt.mutate(r)
+			vs := r.verdicts()
+			if tt.target == "" {
+				for _, v := range vs {
+					if v.Status != tt.want {
+						t.Errorf("%s: %s (%s; %s)", v.Target, v.Status, v.Measured, v.Note)
+					}
+				}
+				return
+			}
+			if got := statusOf(vs, tt.target); got != tt.want {
+				t.Errorf("%s: got %s, want %s (%+v)", tt.target, got, tt.want, vs)
+			}
+		})
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	r := fullReport()
+	r.Quick = true
+	md := r.markdown()
+	for _, want := range []string{"# Gintoki benchmarks", "**Smoke run**", "| command | `make bench` |", "## Targets",
+		"0.95×", "| 16,700 | 16,690 | 100% |", "commit → visible (upper bound) | p50 **3.00 ms**, p99 **12.00 ms**", "BenchmarkGet/x-2", "WithGoCollectorRuntimeMetrics"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	empty := (&report{StackErr: errors.New("database down")}).markdown()
+	if !strings.Contains(empty, "database down") || !strings.Contains(empty, "**Not run:**") {
+		t.Errorf("report of a failed run:\n%s", empty)
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.6: "1,234,568", -4200: "-4,200"} {
+		if got := count(in); got != want {
+			t.Errorf("count(%v) = %q, want %q", in, got, want)
+		}
+	}
+	if got := pct(1); got != "100%" {
+		t.Errorf("pct(1) = %q", got)
+	}
+	if got := pct(0.999876); got != "99.988%" {
+		t.Errorf("pct = %q", got)
+	}
+	if got := spread(series{1, 3, 2}, msf); got != "2.00 (1.00–3.00)" {
+		t.Errorf("spread = %q", got)
+	}
+}
+
+func TestFanOut(t *testing.T) {
+	var n atomic.Int64
+	fanOut(100, func(int) { n.Add(1) })
+	if n.Load() != 100 {
+		t.Errorf("ran %d", n.Load())
+	}
+}
