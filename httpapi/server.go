@@ -164,7 +164,7 @@ func (s *Server) route(name string, h handler) http.Handler {
 			s.observer(name, status).Observe(d.Seconds())
 			if n := s.cfg.AccessLogEvery; status >= 500 || n > 0 && s.requests.Add(1)%n == 0 {
 				s.log.Info("http request", "request_id", id, "route", name, "method", r.Method,
-					"path", r.URL.Path, "status", status, "duration", d)
+					"path", r.URL.Path, "status", status, "duration_ms", float64(d.Microseconds())/1000)
 			}
 		}()
 		status = h(w, r, id)

@@ -213,7 +213,7 @@ func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, erro
 	c.mu.Unlock()
 	close(c.attachedCh)
 	c.log.Info("change consumer attached", "topics", c.cfg.Topics, "partitions", len(parts),
-		"replay_window", c.cfg.ReplayWindow)
+		"replay_window", c.cfg.ReplayWindow.String())
 	return since, nil
 }
 

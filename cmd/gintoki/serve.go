@@ -222,7 +222,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 		gapi.Shutdown()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), cfg.ShutdownTimeout)
 		defer cancel()
