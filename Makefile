@@ -1,6 +1,5 @@
 # Gintoki: see README.md.
 GO ?= go
-export GOFLAGS ?= -mod=mod
 
 .PHONY: build run test deps gen vet bench clean
 
