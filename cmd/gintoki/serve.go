@@ -60,7 +60,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StockTable, "stock-table", "warehouse_stock_item", "stock table name")
 	fs.StringVar(&c.WarehouseTable, "warehouse-table", "warehouse", "warehouse table name")
 	fs.IntVar(&c.CacheBytes, "cache-bytes", 256<<20, "cache size in bytes (entries are evicted beyond it)")
-	fs.IntVar(&c.MemoryHeadroom, "memory-headroom", 256<<20, "bytes of Go heap allowed beyond --cache-bytes before the garbage collector works harder: "+
+	fs.IntVar(&c.MemoryHeadroom, "memory-headroom", 128<<20, "bytes of Go heap allowed beyond --cache-bytes before the garbage collector works harder: "+
 		"the runtime memory limit is set to their sum (0: Go's defaults; $GOMEMLIMIT, if set, wins). Without it the cache's arena "+
 		"counts as live heap and lets garbage grow as large as the cache")
 	fs.BoolVar(&c.NoCache, "no-cache", false, "read the database on every request (a benchmark baseline; no change consumer)")
