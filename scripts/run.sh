@@ -27,39 +27,12 @@ die() {
   exit 1
 }
 
-# alive PID: whether PID has not exited. A child that exited stays a zombie
-# until waited for, and kill -0 would still find it.
-alive() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat:0:1} != Z ]]
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=scripts/stack.sh
+source scripts/stack.sh
 
 # Pids of what this script started, and whether it started MariaDB.
 serve_pid='' relay_pid='' broker_pid='' db_started=0
 
-# stop_child PID NAME: SIGTERM, wait up to stop_timeout, then SIGKILL.
-# shellcheck disable=SC2317 # called from the EXIT trap
-stop_child() {
-  local pid=$1 name=$2 i
-  [[ -n "$pid" ]] || return 0
-  if alive "$pid"; then
-    say "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < stop_timeout * 10; i++)); do
-      alive "$pid" || break
-      sleep 0.1
-    done
-    if alive "$pid"; then
-      say "$name did not stop within ${stop_timeout}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
@@ -82,20 +55,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# start NAME LOG CMD...: start CMD in the background in a session of its
-# own, so that a Ctrl-C reaches only this script, which then stops the
-# parts in order. LOG "-" keeps the output on the terminal. Sets $started.
-start() {
-  local name=$1 log=$2
-  shift 2
-  if [[ "$log" == - ]]; then
-    setsid "$@" </dev/null &
-  else
-    setsid "$@" </dev/null >>"$log" 2>&1 &
-  fi
-  started=$!
-  say "started $name (pid $started)"
-}
 
 for bin in "$gintoki" "$devbroker"; do
   [[ -x "$bin" ]] || die "$bin not found: run make build"
@@ -118,14 +77,8 @@ if port_open "$broker_port"; then
   die "127.0.0.1:$broker_port is already in use (another broker?)"
 fi
 mkdir -p "$logs" .local/relay
-start broker "$logs/devbroker.log" "$devbroker" --data-dir .local/broker
+start_broker "$devbroker"
 broker_pid=$started
-for ((i = 0; ; i++)); do
-  port_open "$broker_port" && break
-  alive "$broker_pid" || die "broker exited during start, see $logs/devbroker.log"
-  ((i < 100)) || die "broker not listening on 127.0.0.1:$broker_port after 10s, see $logs/devbroker.log"
-  sleep 0.1
-done
 
 start relay "$logs/relay.log" "$gintoki" relay --checkpoint-file .local/relay/checkpoint.json
 relay_pid=$started
