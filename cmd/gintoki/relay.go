@@ -93,11 +93,7 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := relayUntilDone(ctx, cfg, log); err != nil {
-		log.Error("relay failed", "error", err)
-		return err
-	}
-	return nil
+	return relayUntilDone(ctx, cfg, log) // main reports an error
 }
 
 // relayUntilDone builds the relay and runs it until ctx ends (then it
