@@ -306,3 +306,22 @@ func TestStreamColumnTypes(t *testing.T) {
 		t.Errorf("key %v, want [id]", k)
 	}
 }
+
+// The grants the README recommends for the relay are enough.
+func TestRelayUserGrants(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	srv.Exec(t, `CREATE USER 'relay'@'%' IDENTIFIED BY 'pw';
+		GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'relay'@'%'`)
+	src, err := binlog.New(binlog.Config{
+		Addr: srv.Addr(), User: "relay", Password: "pw", Database: "inventory",
+		Tables: []string{"warehouse", "warehouse_stock_item"}, ServerID: 1002,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := open(t, src, relay.Position{})
+	srv.Exec(t, "INSERT INTO warehouse VALUES (1, 'A', 1)")
+	if tx := next(t, s); len(tx.Changes) != 1 || tx.Changes[0].Table != "warehouse" {
+		t.Fatalf("transaction %+v", tx)
+	}
+}

@@ -130,3 +130,20 @@ func TestBadTableName(t *testing.T) {
 		t.Fatal("invalid table name accepted")
 	}
 }
+
+// The grants the README recommends are enough.
+func TestReadOnlyUser(t *testing.T) {
+	db := mariadbtest.Start(t)
+	db.Exec(t, `INSERT INTO warehouse VALUES (1,'AMS',1); INSERT INTO warehouse_stock_item VALUES (10,1,5);
+		CREATE USER 'gintoki'@'%' IDENTIFIED BY 'pw';
+		GRANT SELECT ON inventory.warehouse TO 'gintoki'@'%';
+		GRANT SELECT ON inventory.warehouse_stock_item TO 'gintoki'@'%'`)
+	s := openStore(t, "gintoki:pw@tcp("+db.Addr()+")/inventory")
+	if _, _, err := s.LoadWarehouses(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.LoadProducts(context.Background(), []inventory.ProductID{10})
+	if err != nil || len(snap.Stock[10]) != 1 {
+		t.Fatalf("load as read-only user: %+v, %v", snap, err)
+	}
+}
