@@ -112,9 +112,6 @@ func New(store Store, cache Cache, renderers []Renderer, cfg Config, log *slog.L
 // Stats returns the Service's counters.
 func (s *Service) Stats() *Stats { return &s.stats }
 
-// MaxBatch returns the configured batch limit.
-func (s *Service) MaxBatch() int { return s.cfg.MaxBatch }
-
 // Start loads the warehouse directory. Reads fail with CodeUnavailable until
 // it succeeds. Call it after the change consumer has chosen its start
 // offsets, so that no warehouse change after the snapshot can be missed.
@@ -160,6 +157,3 @@ func (s *Service) highMark() inventory.Position {
 	defer s.highMu.Unlock()
 	return s.high
 }
-
-// HighMark returns the latest stream position this node has consumed.
-func (s *Service) HighMark() inventory.Position { return s.highMark() }

@@ -81,8 +81,8 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, err
 	return &Consumer{cfg: cfg, handle: handle, log: log, attachedCh: make(chan struct{})}, nil
 }
 
-// Run attaches (retrying until the topics exist and the broker answers),
-// then consumes until ctx ends. It returns nil when ctx ends.
+// Run attaches (retrying until the broker answers), then consumes until ctx
+// ends. It returns nil when ctx ends. Call it once.
 func (c *Consumer) Run(ctx context.Context) error {
 	admClient, err := kgo.NewClient(kgo.SeedBrokers(c.cfg.Brokers...), kgo.WithLogger(publisherLogger{c.log}))
 	if err != nil {
