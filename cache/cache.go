@@ -74,7 +74,6 @@ func (c *Cache) Clear() { c.fc.Clear() }
 type Stats struct {
 	Entries   int64 // entries stored
 	Evictions int64 // entries removed to make room
-	Overwrite int64 // entries replaced by a newer value
 	Bytes     int64 // capacity in bytes
 }
 
@@ -83,7 +82,6 @@ func (c *Cache) Stats() Stats {
 	return Stats{
 		Entries:   c.fc.EntryCount(),
 		Evictions: c.fc.EvacuateCount(),
-		Overwrite: c.fc.OverwriteCount(),
 		Bytes:     int64(c.bytes),
 	}
 }

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"maps"
-	"strconv"
 )
 
 // WarehouseID identifies a warehouse.
@@ -94,10 +93,6 @@ func (d *Directory) Apply(c WarehouseChange) *Directory {
 
 func (d *Directory) clone(epoch uint64) *Directory {
 	return &Directory{epoch: epoch, floor: d.floor, entries: maps.Clone(d.entries)}
-}
-
-func (d *Directory) String() string {
-	return "directory(epoch " + strconv.FormatUint(d.epoch, 10) + ", " + strconv.Itoa(d.Len()) + " warehouses)"
 }
 
 // Truncate returns the directory after the whole warehouse table was

@@ -55,12 +55,11 @@ type tp struct {
 }
 
 type partState struct {
-	next       int64     // next offset to consume
-	target     int64     // end offset when attached: caught up once next ≥ target
-	end        int64     // end offset at the last probe
-	behindAt   time.Time // when a probe first saw end > next (zero: not behind)
-	behindEnd  int64     // the end offset that probe saw
-	lastRecord time.Time // timestamp of the last consumed record
+	next      int64     // next offset to consume
+	target    int64     // end offset when attached: caught up once next ≥ target
+	end       int64     // end offset at the last probe
+	behindAt  time.Time // when a probe first saw end > next (zero: not behind)
+	behindEnd int64     // the end offset that probe saw
 }
 
 // NewConsumer returns a Consumer; Run starts it.
@@ -136,7 +135,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			c.handle(batch)
 			last := p.Records[len(p.Records)-1]
-			c.consumed(tp{last.Topic, last.Partition}, last.Offset+1, last.Timestamp)
+			c.consumed(tp{last.Topic, last.Partition}, last.Offset+1)
 		})
 	}
 }
@@ -217,7 +216,7 @@ func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, erro
 	return since, nil
 }
 
-func (c *Consumer) consumed(k tp, next int64, ts time.Time) {
+func (c *Consumer) consumed(k tp, next int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.parts[k]
@@ -225,7 +224,7 @@ func (c *Consumer) consumed(k tp, next int64, ts time.Time) {
 		p = &partState{}
 		c.parts[k] = p
 	}
-	p.next, p.lastRecord = next, ts
+	p.next = next
 	if !p.behindAt.IsZero() && next >= p.behindEnd {
 		p.behindAt = time.Time{}
 	}
