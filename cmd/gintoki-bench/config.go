@@ -49,6 +49,8 @@ type config struct {
 	FreshReads  []int // read rates of the freshness runs; the first is the target's
 	FreshWrites int   // UPDATEs per second during the freshness run
 	FreshSample int   // samples per second measured commit → visible
+	FreshConns  int   // connections of the open-loop read load
+	FreshVegeta bool  // also run the target's read rate with vegeta, for comparison
 	Writers     int   // database connections issuing the UPDATEs
 	WrkThreads  int
 	WrkConns    int
@@ -92,6 +94,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 	})
 	fs.IntVar(&c.FreshWrites, "fresh-writes", 1_000, "UPDATEs per second during the freshness run")
 	fs.IntVar(&c.FreshSample, "fresh-sample", 50, "UPDATEs per second whose commit → visible time is measured")
+	fs.IntVar(&c.FreshConns, "fresh-conns", 64, "connections of the freshness runs' open-loop read load")
+	fs.BoolVar(&c.FreshVegeta, "fresh-vegeta", true, "also run the first read rate with vegeta as the reader, for comparison")
 	fs.IntVar(&c.Writers, "writers", 16, "database connections issuing the UPDATEs")
 	fs.IntVar(&c.WrkThreads, "wrk-threads", 2, "wrk -t")
 	fs.IntVar(&c.WrkConns, "wrk-connections", 64, "wrk -c")
@@ -145,7 +149,7 @@ func (c *config) validate() error {
 	if c.FixedDuration <= 0 || c.FreshDuration <= 0 {
 		errs = append(errs, errors.New("durations must be positive"))
 	}
-	for _, n := range []int{c.Products, c.MemProducts, c.FreshWrites, c.FreshSample, c.Writers,
+	for _, n := range []int{c.Products, c.MemProducts, c.FreshWrites, c.FreshSample, c.FreshConns, c.Writers,
 		c.WrkThreads, c.WrkConns, c.GRPCConns, c.GRPCCallers, c.BatchSize} {
 		if n <= 0 {
 			errs = append(errs, errors.New("counts and rates must be positive"))

@@ -33,7 +33,8 @@ type fixedResult struct {
 	P99, Max     time.Duration
 	Errors       []string // distinct errors, at most a few
 	ServiceCores float64
-	GenCores     float64 // CPU of this process (vegeta), in cores
+	GenCores     float64 // CPU of this process (the generator), in cores
+	InFlight     int     // the most requests the generator keeps waiting
 }
 
 // fixedMaxInFlight bounds the attacker's workers and connections. vegeta
@@ -47,8 +48,7 @@ func (r fixedResult) keptUp() bool { return r.Sent >= 0.98*float64(r.Target) }
 
 // limit names what held the rate below the target ("" if it was reached):
 // the generator when it used more CPU than the service (it could not pace
-// the requests), else the service (fixedMaxInFlight requests were waiting
-// for it).
+// the requests), else the service (InFlight requests were waiting for it).
 func (r fixedResult) limit() string {
 	switch {
 	case r.keptUp():
@@ -87,7 +87,7 @@ func runFixedRate(ctx context.Context, r fixedRun) fixedResult {
 	out := fixedResult{
 		Target: r.Rate, Requests: m.Requests, Sent: m.Rate, Throughput: m.Throughput, Success: m.Success,
 		P50: m.Latencies.P50, P90: m.Latencies.P90, P99: m.Latencies.P99, Max: m.Latencies.Max,
-		ServiceCores: svc.cores(), GenCores: gen.cores(),
+		ServiceCores: svc.cores(), GenCores: gen.cores(), InFlight: fixedMaxInFlight,
 	}
 	out.Errors = m.Errors[:min(len(m.Errors), 3)]
 	return out

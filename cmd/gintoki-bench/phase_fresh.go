@@ -19,8 +19,9 @@ import (
 // freshReport is phase 5: how long an UPDATE takes to show in the
 // service's answers while it serves a heavy read load, at each read rate.
 type freshReport struct {
-	Err  error
-	Runs []freshRun // the first at the target's read rate
+	Err   error
+	Conns int        // connections of the open-loop read load
+	Runs  []freshRun // the first at the target's read rate
 }
 
 // freshRun is one freshness run at one read rate.
@@ -32,7 +33,8 @@ type freshRun struct {
 	WriteErrors  int64
 	FirstWErr    string
 	WritesPS     float64
-	Reads        fixedResult   // the read load (vegeta) meanwhile
+	Generator    string        // of the read load: genOpenLoop or genVegeta
+	Reads        fixedResult   // the read load meanwhile
 	Samples      int           // UPDATEs followed until visible
 	Timeouts     int           // samples not visible within pollGiveUp
 	P50, P99     time.Duration // commit → visible, upper bound (arrival of the answer showing it)
@@ -42,6 +44,12 @@ type freshRun struct {
 	Delay        hist // gintoki_change_apply_delay_seconds during the run
 	DelayOK      bool // the histogram was found
 }
+
+// The read load generators of the freshness runs.
+const (
+	genOpenLoop = "open loop" // openLoop: the runs judged
+	genVegeta   = "vegeta"    // the comparison run
+)
 
 const (
 	pollEvery  = 500 * time.Microsecond
@@ -63,7 +71,7 @@ type stockRow struct {
 // visible once per configured read rate.
 func (b *bench) freshPhase(ctx context.Context) *freshReport {
 	cfg := b.cfg
-	rep := &freshReport{}
+	rep := &freshReport{Conns: cfg.FreshConns}
 	b.logf("phase freshness: %d UPDATEs/s over %d connections for %s, reading at %v req/s",
 		cfg.FreshWrites, cfg.Writers, cfg.FreshDuration, cfg.FreshReads)
 	rows, err := b.activeRows(ctx)
@@ -92,29 +100,40 @@ func (b *bench) freshPhase(ctx context.Context) *freshReport {
 	}
 	var seq atomic.Int64 // the last quantity written: every UPDATE writes a larger one
 	seq.Store(base)
+	type load struct {
+		reads int
+		gen   string
+	}
+	var loads []load
 	for _, reads := range cfg.FreshReads {
-		run, err := b.freshRun(ctx, client, rows, &seq, reads)
+		loads = append(loads, load{reads, genOpenLoop})
+	}
+	if cfg.FreshVegeta {
+		loads = append(loads, load{cfg.FreshReads[0], genVegeta})
+	}
+	for _, l := range loads {
+		run, err := b.freshRun(ctx, client, rows, &seq, l.reads, l.gen)
 		if err != nil {
 			rep.Err = err
 			return rep
 		}
 		rep.Runs = append(rep.Runs, run)
-		b.logf("  reads %.0f/s of %d (success %s, p99 %.1f ms); %d UPDATEs (%.0f/s, %d errors): %d samples, %d timeouts, commit→visible p50 %s p99 %s max %s",
-			run.Reads.Sent, reads, pct(run.Reads.Success), ms(run.Reads.P99), run.Writes, run.WritesPS, run.WriteErrors,
+		b.logf("  %s reads %.0f/s of %d (success %s, p99 %.1f ms); %d UPDATEs (%.0f/s, %d errors): %d samples, %d timeouts, commit→visible p50 %s p99 %s max %s",
+			l.gen, run.Reads.Sent, l.reads, pct(run.Reads.Success), ms(run.Reads.P99), run.Writes, run.WritesPS, run.WriteErrors,
 			run.Samples, run.Timeouts, visible(run.P50), visible(run.P99), visible(run.Max))
 		time.Sleep(time.Second)
 	}
 	return rep
 }
 
-// freshRun runs the read load with vegeta at reads req/s while writers
+// freshRun runs the read load with generator gen at reads req/s while writers
 // UPDATE random rows at a fixed rate, each to a new, larger quantity; one
 // UPDATE in (writes/sample) is followed by a poller that asks the service
 // every 0.5 ms until the answer shows that quantity (or a later one of the
 // same row) and records the time from the UPDATE's return.
-func (b *bench) freshRun(ctx context.Context, client *http.Client, rows []stockRow, seq *atomic.Int64, reads int) (freshRun, error) {
+func (b *bench) freshRun(ctx context.Context, client *http.Client, rows []stockRow, seq *atomic.Int64, reads int, gen string) (freshRun, error) {
 	cfg := b.cfg
-	run := freshRun{Duration: cfg.FreshDuration, Writers: cfg.Writers, TargetWrites: cfg.FreshWrites}
+	run := freshRun{Duration: cfg.FreshDuration, Writers: cfg.Writers, TargetWrites: cfg.FreshWrites, Generator: gen}
 	baseURL := "http://" + b.addrs.HTTP
 	m0, err := scrape(ctx, b.client, baseURL+"/metrics")
 	if err != nil {
@@ -122,8 +141,13 @@ func (b *bench) freshRun(ctx context.Context, client *http.Client, rows []stockR
 	}
 	readsDone := make(chan fixedResult, 1)
 	go func() {
-		readsDone <- runFixedRate(ctx, fixedRun{URL: baseURL, Rate: reads, Duration: cfg.FreshDuration,
-			MaxID: cfg.Products, ServerPID: b.cached.pid()})
+		if gen == genVegeta {
+			readsDone <- runFixedRate(ctx, fixedRun{URL: baseURL, Rate: reads, Duration: cfg.FreshDuration,
+				MaxID: cfg.Products, ServerPID: b.cached.pid()})
+			return
+		}
+		readsDone <- openLoop{Addr: b.addrs.HTTP, Path: "/v1/products/", Suffix: "/inventory", Rate: reads,
+			Duration: cfg.FreshDuration, MaxID: cfg.Products, Conns: cfg.FreshConns, ServerPID: b.cached.pid()}.run(ctx)
 	}()
 
 	var (

@@ -142,7 +142,7 @@ func (r *report) fixedVerdict() verdict {
 			count(run.Sent), 100*(1-run.Sent/float64(run.Target)), run.GenCores, run.ServiceCores, cores(r.Machine.CPUs))
 	case run.limit() == "service":
 		v.Status = statusMissed
-		v.Note = fmt.Sprintf("only %s req/s went out with %d requests waiting for the service (%.1f%% short)", count(run.Sent), fixedMaxInFlight, 100*(1-run.Sent/float64(run.Target)))
+		v.Note = fmt.Sprintf("only %s req/s went out with %d requests waiting for the service (%.1f%% short)", count(run.Sent), run.InFlight, 100*(1-run.Sent/float64(run.Target)))
 	default:
 		v.Status = statusMet
 	}
@@ -181,6 +181,10 @@ func (r *report) freshVerdict() verdict {
 		v.Status = statusMet
 	}
 	for _, x := range r.Fresh.Runs[1:] {
+		if x.Generator != f.Generator {
+			v.Note = strings.TrimPrefix(v.Note+"; ", "; ") + fmt.Sprintf("%s reading %s/s: p99 %s", x.Generator, count(x.Reads.Sent), visible(x.P99))
+			continue
+		}
 		v.Note = strings.TrimPrefix(v.Note+"; ", "; ") + fmt.Sprintf("at %s reads/s: p99 %s", count(x.Reads.Sent), visible(x.P99))
 	}
 	return v
