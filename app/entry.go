@@ -7,28 +7,27 @@ import (
 	"github.com/gintoki/gintoki/inventory"
 )
 
-// An entry is one product's cache value: the record (every row with its
-// version, so changes can be applied in place and replays rejected) and the
-// response body of each renderer, encoded once. Layout (fixed-size fields
-// little-endian):
+// An entry is one product's cache value: the response body of each
+// renderer, encoded once, and the record (every row with its version, so
+// changes can be applied in place and replays rejected). Layout:
 //
 //	[0]      format (entryFormat)
-//	[1:9]    directory epoch the bodies were rendered with
-//	[9]      flags (flagExists)
-//	[10:26]  floor position: file u32, offset u64, row u32
-//	[26:30]  offset of the bodies section
+//	[1]      flags (flagExists)
+//	uvarint  directory epoch the bodies were rendered with
+//	bodies:  count byte (0 in a negative entry), then per body: uvarint
+//	         length, bytes
+//	floor:   position as uvarints: file, offset, row
 //	rows:    uvarint count, then per row: uvarint warehouse, varint qty,
 //	         a flags byte (rowDeleted, rowVersioned) and, if rowVersioned,
-//	         the row's version (16 bytes); a row without it is at the floor
-//	bodies:  count byte, then per body: uvarint length, bytes
+//	         the row's version (a position as above); a row without it is
+//	         at the floor
 //
-// Most rows come from a fill and sit at the floor, so a row costs about four
-// bytes. The hit path reads the epoch, the flags and one body, jumping over
-// the rows.
+// The hit path reads the flags, the epoch and one body, and stops there: the
+// bodies come first. Most rows come from a fill and sit at the floor, so a
+// row costs about four bytes, and the whole record about a dozen.
 const (
-	entryFormat = 2
+	entryFormat = 3
 	flagExists  = 1
-	entryHeader = 30
 
 	rowDeleted   = 1
 	rowVersioned = 2
@@ -37,33 +36,54 @@ const (
 var errCorruptEntry = errors.New("corrupt cache entry")
 
 func appendPosition(b []byte, p inventory.Position) []byte {
-	b = binary.LittleEndian.AppendUint32(b, p.File)
-	b = binary.LittleEndian.AppendUint64(b, p.Offset)
-	return binary.LittleEndian.AppendUint32(b, p.Row)
+	b = binary.AppendUvarint(b, uint64(p.File))
+	b = binary.AppendUvarint(b, p.Offset)
+	return binary.AppendUvarint(b, uint64(p.Row))
 }
 
-func readPosition(b []byte) inventory.Position {
-	return inventory.Position{
-		File:   binary.LittleEndian.Uint32(b),
-		Offset: binary.LittleEndian.Uint64(b[4:]),
-		Row:    binary.LittleEndian.Uint32(b[12:]),
+// readPosition reads a position at e[off:] and returns it and the offset
+// after it.
+func readPosition(e []byte, off int) (inventory.Position, int, error) {
+	file, k1 := binary.Uvarint(e[off:])
+	if k1 <= 0 || file > 1<<32-1 {
+		return inventory.Position{}, 0, errCorruptEntry
 	}
+	off += k1
+	offset, k2 := binary.Uvarint(e[off:])
+	if k2 <= 0 {
+		return inventory.Position{}, 0, errCorruptEntry
+	}
+	off += k2
+	row, k3 := binary.Uvarint(e[off:])
+	if k3 <= 0 || row > 1<<32-1 {
+		return inventory.Position{}, 0, errCorruptEntry
+	}
+	return inventory.Position{File: uint32(file), Offset: offset, Row: uint32(row)}, off + k3, nil
 }
 
 // encodeEntry renders rec with dir through every renderer and encodes the
 // entry.
 func encodeEntry(rec *inventory.Record, dir *inventory.Directory, renderers []Renderer) []byte {
 	inv, exists := dir.View(rec)
-	b := make([]byte, 0, entryHeader+len(rec.Rows)*6+2+len(renderers)*160)
-	b = append(b, entryFormat)
-	b = binary.LittleEndian.AppendUint64(b, dir.Epoch())
+	b := make([]byte, 0, 24+len(rec.Rows)*6+len(renderers)*160)
 	var flags byte
 	if exists {
 		flags |= flagExists
 	}
-	b = append(b, flags)
+	b = append(b, entryFormat, flags)
+	b = binary.AppendUvarint(b, dir.Epoch())
+	if exists {
+		b = append(b, byte(len(renderers)))
+		var body []byte
+		for _, r := range renderers {
+			body = r.AppendInventory(body[:0], &inv)
+			b = binary.AppendUvarint(b, uint64(len(body)))
+			b = append(b, body...)
+		}
+	} else {
+		b = append(b, 0) // a negative entry has no bodies
+	}
 	b = appendPosition(b, rec.Floor)
-	b = append(b, 0, 0, 0, 0) // bodies offset, set below
 	b = binary.AppendUvarint(b, uint64(len(rec.Rows)))
 	for _, r := range rec.Rows {
 		b = binary.AppendUvarint(b, uint64(uint32(r.Warehouse)))
@@ -80,17 +100,6 @@ func encodeEntry(rec *inventory.Record, dir *inventory.Directory, renderers []Re
 			b = appendPosition(b, r.Version)
 		}
 	}
-	binary.LittleEndian.PutUint32(b[26:], uint32(len(b)))
-	if !exists {
-		return append(b, 0) // a negative entry has no bodies
-	}
-	b = append(b, byte(len(renderers)))
-	var body []byte
-	for _, r := range renderers {
-		body = r.AppendInventory(body[:0], &inv)
-		b = binary.AppendUvarint(b, uint64(len(body)))
-		b = append(b, body...)
-	}
 	return b
 }
 
@@ -101,20 +110,30 @@ type entryView struct {
 	body   []byte // the requested renderer's body; nil for a negative entry
 }
 
+// entryBodies reads an entry's flags and epoch, and returns them with the
+// body count and the offset of the first body.
+func entryBodies(e []byte) (v entryView, n, off int, err error) {
+	if len(e) < 3 || e[0] != entryFormat {
+		return entryView{}, 0, 0, errCorruptEntry
+	}
+	epoch, k := binary.Uvarint(e[2:])
+	if k <= 0 || 2+k >= len(e) {
+		return entryView{}, 0, 0, errCorruptEntry
+	}
+	off = 2 + k
+	v = entryView{epoch: epoch, exists: e[1]&flagExists != 0}
+	n = int(e[off])
+	if v.exists == (n == 0) {
+		return entryView{}, 0, 0, errCorruptEntry
+	}
+	return v, n, off + 1, nil
+}
+
 // viewEntry reads the epoch, the existence flag and body number i.
 func viewEntry(e []byte, i int) (entryView, error) {
-	if len(e) < entryHeader || e[0] != entryFormat {
-		return entryView{}, errCorruptEntry
-	}
-	v := entryView{epoch: binary.LittleEndian.Uint64(e[1:]), exists: e[9]&flagExists != 0}
-	off := int(binary.LittleEndian.Uint32(e[26:]))
-	if off < entryHeader || off >= len(e) {
-		return entryView{}, errCorruptEntry
-	}
-	n := int(e[off])
-	off++
-	if !v.exists {
-		return v, nil
+	v, n, off, err := entryBodies(e)
+	if err != nil || !v.exists {
+		return v, err
 	}
 	if i >= n {
 		return entryView{}, errCorruptEntry
@@ -135,11 +154,21 @@ func viewEntry(e []byte, i int) (entryView, error) {
 
 // decodeRecord decodes the record of product id from an entry.
 func decodeRecord(id inventory.ProductID, e []byte) (inventory.Record, error) {
-	if len(e) < entryHeader || e[0] != entryFormat {
-		return inventory.Record{}, errCorruptEntry
+	_, nb, off, err := entryBodies(e)
+	if err != nil {
+		return inventory.Record{}, err
 	}
-	rec := inventory.Record{Product: id, Floor: readPosition(e[10:])}
-	off := entryHeader
+	for range nb {
+		l, k := binary.Uvarint(e[off:])
+		if k <= 0 || uint64(len(e)-off-k) < l {
+			return inventory.Record{}, errCorruptEntry
+		}
+		off += k + int(l)
+	}
+	rec := inventory.Record{Product: id}
+	if rec.Floor, off, err = readPosition(e, off); err != nil {
+		return inventory.Record{}, err
+	}
 	n, k := binary.Uvarint(e[off:])
 	if k <= 0 || n > uint64(len(e)) {
 		return inventory.Record{}, errCorruptEntry
@@ -161,13 +190,14 @@ func decodeRecord(id inventory.ProductID, e []byte) (inventory.Record, error) {
 		off++
 		r := inventory.Row{Warehouse: inventory.WarehouseID(uint32(w)), Qty: int32(q), Deleted: rf&rowDeleted != 0, Version: rec.Floor}
 		if rf&rowVersioned != 0 {
-			if off+16 > len(e) {
-				return inventory.Record{}, errCorruptEntry
+			if r.Version, off, err = readPosition(e, off); err != nil {
+				return inventory.Record{}, err
 			}
-			r.Version = readPosition(e[off:])
-			off += 16
 		}
 		rec.Rows[i] = r
+	}
+	if off != len(e) {
+		return inventory.Record{}, errCorruptEntry
 	}
 	return rec, nil
 }

@@ -67,3 +67,38 @@ func FuzzEntry(f *testing.F) {
 		_, _ = viewEntry(e, 0)
 	})
 }
+
+// A fresh fill's entry costs little beyond its bodies: a typical product
+// (three rows at the floor, a real binlog position) pays at most 24 bytes,
+// half of what the fixed-width layout of format 2 took.
+func TestEntryOverhead(t *testing.T) {
+	floor := inventory.Position{File: 12, Offset: 123_456_789, Row: 0}
+	dir := inventory.NewDirectory(floor, testWarehouses)
+	rec := inventory.NewRecord(123_456, floor, []inventory.Stock{{Warehouse: 1, Qty: 17}, {Warehouse: 2, Qty: 250}, {Warehouse: 3, Qty: 0}})
+	renderers := []Renderer{textRenderer{}, textRenderer{}}
+	e := encodeEntry(&rec, dir, renderers)
+	inv, _ := dir.View(&rec)
+	bodies := 2 * len(textRenderer{}.AppendInventory(nil, &inv))
+	if over := len(e) - bodies; over > 24 {
+		t.Errorf("entry of %d bytes for %d bytes of bodies: %d bytes of overhead, want ≤ 24", len(e), bodies, over)
+	}
+}
+
+// Entries whose parts disagree are refused.
+func TestEntryInconsistent(t *testing.T) {
+	dir := inventory.NewDirectory(pos(10), testWarehouses)
+	rec := inventory.NewRecord(2, pos(100), []inventory.Stock{{Warehouse: 1, Qty: 5}})
+	e := encodeEntry(&rec, dir, []Renderer{textRenderer{}})
+	for name, bad := range map[string][]byte{
+		"negative flag with bodies": append([]byte{e[0], 0}, e[2:]...),
+		"trailing bytes":            append(append([]byte(nil), e...), 0),
+		"truncated":                 e[:len(e)-1],
+	} {
+		if _, err := decodeRecord(2, bad); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+	if _, err := decodeRecord(2, e); err != nil {
+		t.Fatal(err)
+	}
+}
