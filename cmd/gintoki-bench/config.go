@@ -78,7 +78,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Duration, "duration", 0, "length of one closed-loop run, whole seconds (default 10s, quick 2s)")
 	fs.DurationVar(&c.FixedDuration, "fixed-duration", 0, "length of one fixed-rate run (default 10s, quick 2s)")
 	fs.DurationVar(&c.FreshDuration, "fresh-duration", 0, "length of each freshness run (default 10s, quick 3s)")
-	fs.DurationVar(&c.GCDuration, "gc-duration", 0, "length of the read load of the memory phase, whole seconds (default 10s, quick 3s)")
+	fs.DurationVar(&c.GCDuration, "gc-duration", 0, "length of the read load of the memory phase, whole seconds (default 20s, quick 3s)")
 	fs.IntVar(&c.Products, "products", 100_000, "products of the stack's database: ids 1..N")
 	fs.IntVar(&c.MemProducts, "mem-products", 1_000_000, "products of the memory phase's database")
 	fs.StringVar(&c.MemDatabase, "mem-database", "inventory_1m", "database of the memory phase, created and seeded if missing")
@@ -129,7 +129,7 @@ func (c *config) resolve() {
 	pick(&c.Duration, 10*time.Second, 2*time.Second)
 	pick(&c.FixedDuration, 10*time.Second, 2*time.Second)
 	pick(&c.FreshDuration, 10*time.Second, 3*time.Second)
-	pick(&c.GCDuration, 10*time.Second, 3*time.Second)
+	pick(&c.GCDuration, 20*time.Second, 3*time.Second)
 	// wrk runs for whole seconds.
 	c.Duration = max(time.Second, c.Duration.Round(time.Second))
 	c.GCDuration = max(time.Second, c.GCDuration.Round(time.Second))

@@ -51,8 +51,16 @@ type memoryReport struct {
 	GCCount       float64   // GC cycles during the read load
 	GCPauseSum    float64   // seconds of pause during the read load
 	GCQuantiles   map[float64]float64
-	SchedPauses   hist // /sched/pauses/total/gc:seconds, when the service exports it
+	SchedPauses   hist // gintoki_gc_pause_seconds during the read load, when the service exports it
 	SchedPausesOK bool
+	// The second read load: open loop at the 1M/min rate.
+	RateReads   fixedResult
+	RateGCCount float64
+	RatePauses  hist // gintoki_gc_pause_seconds during it
+	// A runtime trace during the first read load.
+	TraceLen    time.Duration
+	TracePauses stwStats
+	TraceErr    error
 }
 
 // payload is what the service holds for its clients: every product's JSON
@@ -169,22 +177,56 @@ func (b *bench) memoryPhase(ctx context.Context) *memoryReport {
 		rep.Entries, rep.payload()>>20, rep.JSONBytes>>20, rep.ProtoBytes>>20, rep.RSS>>20, rep.HeapInuse/(1<<20))
 
 	_, c0, s0, _ := m0.summary("go_gc_duration_seconds")
-	h0, hok0 := m0.histogram("go_sched_pauses_total_gc_seconds")
+	h0, hok0 := m0.histogram("gintoki_gc_pause_seconds")
+	// A runtime trace over the middle of the load tells how long the world
+	// was really stopped in each GC pause.
+	rep.TraceLen = max(time.Second, (cfg.GCDuration - 2*time.Second).Truncate(time.Second))
+	traced := make(chan []stwPause, 1)
+	go func() {
+		defer close(traced)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		ps, err := traceGCPauses(ctx, b.client, base, rep.TraceLen)
+		rep.TraceErr = err
+		traced <- ps
+	}()
 	rep.Reads, err = runWrk(ctx, wrkRun{URL: base, Script: b.script, Threads: cfg.WrkThreads, Conns: cfg.WrkConns,
 		Duration: cfg.GCDuration, MaxID: cfg.MemProducts, Style: "path"})
+	ps := <-traced // written before traced is closed: TraceErr is safe to read now
 	if err != nil {
 		return fail(err)
 	}
+	rep.TracePauses = summarisePauses(ps)
 	m1, err := scrape(ctx, b.client, base+"/metrics")
 	if err != nil {
 		return fail(err)
 	}
 	q, c1, s1, _ := m1.summary("go_gc_duration_seconds")
 	rep.GCQuantiles, rep.GCCount, rep.GCPauseSum = q, float64(c1-c0), s1-s0
-	if h1, ok := m1.histogram("go_sched_pauses_total_gc_seconds"); ok && hok0 {
+	if h1, ok := m1.histogram("gintoki_gc_pause_seconds"); ok && hok0 {
 		rep.SchedPauses, rep.SchedPausesOK = h1.since(h0), true
 	}
 	rep.HeapAfter, _ = m1.value("go_memstats_heap_inuse_bytes")
+
+	// The same at the 1M/min rate, open loop: the machine is not saturated.
+	rep.RateReads = openLoop{Addr: b.addrs.MemHTTP, Path: "/v1/products/", Suffix: "/inventory", Rate: targetFixedRate,
+		Duration: cfg.GCDuration, MaxID: cfg.MemProducts, Conns: cfg.FreshConns, ServerPID: p.pid()}.run(ctx)
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	m1b, err := scrape(ctx, b.client, base+"/metrics")
+	if err != nil {
+		return fail(err)
+	}
+	_, c2, _, _ := m1b.summary("go_gc_duration_seconds")
+	rep.RateGCCount = float64(c2 - c1)
+	if h2, ok := m1b.histogram("gintoki_gc_pause_seconds"); ok && rep.SchedPausesOK {
+		h1, _ := m1.histogram("gintoki_gc_pause_seconds")
+		rep.RatePauses = h2.since(h1)
+	}
 	rep.GCTotal = c1
 	if rep.RSSAfterLoad, _, err = procRSS(p.pid()); err != nil {
 		return fail(err)

@@ -24,7 +24,7 @@ func fullReport() *report {
 			BatchBare: stats("bb", 10, 5), Conns: 4, Callers: 64, BatchSize: 100},
 		Fixed: &fixedReport{Runs: []fixedResult{{Target: 10_000, Sent: 10_000, Success: 1}, {Target: 16_700, Sent: 16_690, Success: 1}}},
 		Fresh: &freshReport{Runs: []freshRun{{Samples: 500, P50: 3 * time.Millisecond, P99: 12 * time.Millisecond, Max: 30 * time.Millisecond,
-			WritesPS: 1000, TargetWrites: 1000, Reads: fixedResult{Target: 20_000, Sent: 20_000, Success: 1},
+			WritesPS: 1000, TargetWrites: 1000, Generator: genOpenLoop, Reads: fixedResult{Target: 20_000, Sent: 20_000, Success: 1},
 			Delay: hist{Bounds: []float64{0.001, 0.01}, Counts: []uint64{5, 10}, Count: 10, Sum: 0.02}, DelayOK: true}}},
 		Memory: &memoryReport{Products: 1_000_000, JSONBytes: 150 << 20, ProtoBytes: 40 << 20, RSS: 300 << 20,
 			GCTotal: 500, GCQuantiles: map[float64]float64{0: 1e-5, 0.25: 2e-5, 0.5: 3e-5, 0.75: 4e-5, 1: 9e-4}},
@@ -77,6 +77,20 @@ func TestVerdicts(t *testing.T) {
 			r.Memory.SchedPausesOK = true
 			r.Memory.SchedPauses = hist{Bounds: []float64{9e-4, 1e-2}, Counts: []uint64{98, 100}, Count: 100}
 		}, "GC pause", statusNotShown},
+		{"GC trace: world stopped briefly though the runtime records more", func(r *report) {
+			r.Memory.SchedPausesOK = true
+			r.Memory.SchedPauses = hist{Bounds: []float64{1e-4, 1e-3, 1e-2}, Counts: []uint64{90, 95, 100}, Count: 100}
+			r.Memory.TracePauses = summarisePauses(tracePauses(100, 3, 2*time.Millisecond, 80*time.Microsecond))
+		}, "GC pause", statusMet},
+		{"GC trace: world stopped over 1 ms", func(r *report) {
+			r.Memory.TracePauses = summarisePauses(tracePauses(100, 3, 2*time.Millisecond, 1500*time.Microsecond))
+		}, "GC pause", statusMissed},
+		{"GC trace failed: falls back to the histogram", func(r *report) {
+			r.Memory.TracePauses = summarisePauses(tracePauses(100, 0, 0, 0))
+			r.Memory.TraceErr = errors.New("no pprof")
+			r.Memory.SchedPausesOK = true
+			r.Memory.SchedPauses = hist{Bounds: []float64{1e-4, 1e-3, 1e-2}, Counts: []uint64{90, 95, 100}, Count: 100}
+		}, "GC pause", statusMissed},
 		{"stampede of 2 queries", func(r *report) { r.Stampede.IDs[1].Net = 2 }, "Stampede", statusMissed},
 		{"stampede with failed requests", func(r *report) { r.Stampede.IDs[1].OK = 900 }, "Stampede", statusMissed},
 		{"phase failed", func(r *report) { r.GRPC.Err = errors.New("boom") }, "gRPC", statusFailed},
@@ -108,7 +122,7 @@ func TestMarkdown(t *testing.T) {
 	r.Quick = true
 	md := r.markdown()
 	for _, want := range []string{"# Gintoki benchmarks", "**Smoke run**", "| command | `make bench` |", "## Targets",
-		"0.95×", "| 16,700 | 16,690 | 100% |", "commit → visible (upper bound) | p50 **3.00 ms**, p99 **12.00 ms**", "BenchmarkGet/x-2", "WithGoCollectorRuntimeMetrics"} {
+		"0.95×", "| 16,700 | 16,690 | 100% |", "commit → visible (upper bound) | p50 **3.00 ms**, p99 **12.00 ms**", "BenchmarkGet/x-2", "falls back to the summary", "reads at 20,000 req/s, open loop"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -141,5 +155,32 @@ func TestFanOut(t *testing.T) {
 	fanOut(100, func(int) { n.Add(1) })
 	if n.Load() != 100 {
 		t.Errorf("ran %d", n.Load())
+	}
+}
+
+// tracePauses returns n traced pauses of 0.1 ms, the last slow of which the
+// runtime recorded as rec with the world stopped for stopped.
+func tracePauses(n, slow int, rec, stopped time.Duration) []stwPause {
+	ps := make([]stwPause, n)
+	for i := range ps {
+		ps[i] = stwPause{Phase: "sweep termination", Recorded: 100 * time.Microsecond, Stopped: 100 * time.Microsecond}
+		if i >= n-slow {
+			ps[i].Recorded, ps[i].Stopped = rec, stopped
+		}
+	}
+	return ps
+}
+
+func TestSummarisePauses(t *testing.T) {
+	s := summarisePauses(tracePauses(200, 3, 2*time.Millisecond, 80*time.Microsecond))
+	if s.N != 200 || s.RecOver != 3 || s.StopOver != 0 || s.RecOverStopMax != 80*time.Microsecond {
+		t.Errorf("%+v: want 200 pauses, 3 recorded above 1 ms whose world stopped ≤ 80µs", s)
+	}
+	// Nearest rank: the 198th of 200 is the first slow one.
+	if s.RecP99 != 2*time.Millisecond || s.RecMax != 2*time.Millisecond || s.StopP99 != 100*time.Microsecond {
+		t.Errorf("%+v: want recorded p99 = max = 2ms and stopped p99 100µs", s)
+	}
+	if z := summarisePauses(nil); z.N != 0 || z.StopP99 != 0 {
+		t.Errorf("no pauses: %+v", z)
 	}
 }

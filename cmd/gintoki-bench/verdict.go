@@ -206,12 +206,32 @@ func (r *report) gcVerdict() verdict {
 		return *v
 	}
 	m := r.Memory
+	if tp := m.TracePauses; m.TraceErr == nil && tp.N > 0 {
+		measured := fmt.Sprintf("world stopped p99 %s, max %s over %d pauses in a runtime trace of %s of the read load; the runtime's record of the same pauses: p99 %s, max %s",
+			secs(tp.StopP99.Seconds()), secs(tp.StopMax.Seconds()), tp.N, m.TraceLen, secs(tp.RecP99.Seconds()), secs(tp.RecMax.Seconds()))
+		if h := m.SchedPauses; m.SchedPausesOK && h.Count > 0 {
+			lo, hi := h.bucketOf(0.99)
+			measured += fmt.Sprintf("; over the whole load its histogram puts p99 in (%s, %s]", secs(lo), secs(hi))
+		}
+		v := verdict{Target: t, Measured: measured}
+		if tp.StopP99 <= targetGCPauseP99 {
+			v.Status = statusMet
+			if tp.RecOver > 0 {
+				v.Note = fmt.Sprintf("the runtime records %d of the traced pauses above 1 ms, but in each goroutines ran again within %s while the record stayed open: the thread that restarted the world was off the CPU",
+					tp.RecOver, secs(tp.RecOverStopMax.Seconds()))
+			}
+			return v
+		}
+		v.Status = statusMissed
+		v.Note = fmt.Sprintf("over by %.3f ms; %d of %d pauses stopped the world for more than 1 ms", ms(tp.StopP99-targetGCPauseP99), tp.StopOver, tp.N)
+		return v
+	}
 	if h := m.SchedPauses; m.SchedPausesOK && h.Count > 0 {
-		// The exported histogram has one bucket per power of ten: judge by
-		// the bucket that holds p99, not by the interpolation inside it.
+		// Judge by the bucket that holds p99, not by an interpolation
+		// inside it.
 		lo, hi := h.bucketOf(0.99)
-		measured := fmt.Sprintf("p99 in (%s, %s] (runtime histogram, %d pauses during the read load; interpolated %s)",
-			secs(lo), secs(hi), h.Count, secs(h.quantile(0.99)))
+		measured := fmt.Sprintf("p99 in (%s, %s] (runtime histogram, %d pauses during the read load, %s of them ≤ 1 ms)",
+			secs(lo), secs(hi), h.Count, pct(h.fractionWithin(0.001)))
 		limit := targetGCPauseP99.Seconds()
 		switch {
 		case hi <= limit:
@@ -220,7 +240,7 @@ func (r *report) gcVerdict() verdict {
 			return verdict{Target: t, Measured: measured, Status: statusMissed, Note: fmt.Sprintf("p99 is above %s", secs(lo))}
 		}
 		return verdict{Target: t, Measured: measured, Status: statusNotShown,
-			Note: "the histogram's bucket that holds p99 straddles 1 ms"}
+			Note: "the bucket that holds p99 straddles 1 ms"}
 	}
 	maxPause, ok := m.GCQuantiles[1]
 	if !ok {

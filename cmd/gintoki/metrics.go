@@ -48,7 +48,7 @@ func newServeMetrics(reg prometheus.Registerer, svc *app.Service, c *cache.Cache
 	m := &serveMetrics{delay: prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "gintoki_change_apply_delay_seconds",
 		Help:    "Time from the source's commit (event source.ts_ms) to the change being applied on this node.",
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		Buckets: []float64{.001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})}
 	reg.MustRegister(m.delay)
 	return m

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -136,11 +135,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening func(httpAddr, grpcAddr string)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
-			// The runtime's GC pause histogram: go_sched_pauses_total_gc_seconds.
-			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/pauses/total/gc:seconds$`)},
-		)),
+		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newGCPauseCollector(),
 	)
 
 	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, WithWarehouses: cfg.NoCache}, log, reg)
