@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -58,6 +60,7 @@ func (f fakeReader) GetBatch(context.Context, []inventory.ProductID, int) (app.B
 
 func TestServerErrorsAndPanics(t *testing.T) {
 	var logs bytes.Buffer
+	reg := prometheus.NewPedanticRegistry()
 	body := ProtoRenderer{}.AppendInventory(nil, &inventory.Inventory{Product: 1})
 	s := New(fakeReader{get: func(id inventory.ProductID) ([]byte, error) {
 		switch id {
@@ -71,7 +74,7 @@ func TestServerErrorsAndPanics(t *testing.T) {
 			return nil, context.DeadlineExceeded
 		}
 		panic("boom")
-	}}, Config{}, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+	}}, Config{}, slog.New(slog.NewJSONHandler(&logs, nil)), reg)
 	gs, err := s.NewGRPCServer()
 	if err != nil {
 		t.Fatal(err)
@@ -106,5 +109,29 @@ func TestServerErrorsAndPanics(t *testing.T) {
 	// The server still serves after the panic.
 	if _, err := client.GetInventory(context.Background(), &inventoryv1.GetInventoryRequest{ProductId: 1}); err != nil {
 		t.Fatal(err)
+	}
+	// Every call is counted by method and code.
+	want := map[string]uint64{"GetInventory OK": 2, "GetInventory NotFound": 1, "GetInventory Unavailable": 1,
+		"GetInventory DeadlineExceeded": 1, "GetInventory Internal": 1, "BatchGetInventory InvalidArgument": 1, "BatchGetInventory OK": 0}
+	got := map[string]uint64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "gintoki_request_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			method := labels["route"][strings.LastIndex(labels["route"], "/")+1:]
+			got[method+" "+labels["code"]] = m.GetHistogram().GetSampleCount()
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("calls counted %v, want %v", got, want)
 	}
 }
