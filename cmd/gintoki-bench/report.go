@@ -371,12 +371,11 @@ func (r *report) writeMemory(w *mdWriter) {
 	}
 	w.line("")
 	w.line("`go_gc_duration_seconds` is a summary over the process's last ≤256 GC pauses (`debug.ReadGCStats`), with quartiles")
-	w.line("only, and it includes the pauses of the loading. The target is judged on `gintoki_gc_pause_seconds` over the read")
-	w.line("load: the runtime's own pause histogram (runtime/metrics `/sched/pauses/total/gc:seconds`, one observation per")
-	w.line("stop-the-world pause, two per cycle, from deciding to stop the world until it runs again), exported by the service")
-	w.line("with buckets fine around 1 ms (0.5, 0.75, 1, 1.5, 2 ms). Each pause is counted in the first bucket at or above the")
-	w.line("upper edge of its runtime bucket (those are ~6% wide), so a pause is never shown faster than it was; the verdict")
-	w.line("goes by the bucket that holds p99 (nearest rank), not by interpolation inside it.")
+	w.line("only, and it includes the pauses of the loading. `gintoki_gc_pause_seconds` is the runtime's own pause histogram")
+	w.line("(runtime/metrics `/sched/pauses/total/gc:seconds`, one observation per stop-the-world pause, two per cycle),")
+	w.line("exported by the service with buckets fine around 1 ms (0.5, 0.75, 1, 1.5, 2 ms). Each pause is counted in the first")
+	w.line("bucket at or above the upper edge of its runtime bucket (those are ~6% wide), so a pause is never shown faster than")
+	w.line("it was. Without a trace (below) the verdict goes by the bucket that holds p99 (nearest rank).")
 	if !m.SchedPausesOK {
 		w.line("The service did not export `gintoki_gc_pause_seconds` here: the verdict falls back to the summary.")
 	}
@@ -384,7 +383,7 @@ func (r *report) writeMemory(w *mdWriter) {
 	w.line("The runtime records a pause from deciding to stop the world until the thread that stopped it reads the clock")
 	w.line("after handing the processors back (`startTheWorldWithSema` in runtime/proc.go). If the OS takes the CPU from that")
 	w.line("thread in between — on 2 cores shared with the load generator, waking the other thread often does — the record")
-	w.line("grows by a scheduler time slice (~1.5 ms here) while goroutines already run. The runtime trace taken during the")
+	w.line("grows by as long as the OS keeps it off the CPU, while goroutines already run. The runtime trace taken during the")
 	w.line("load (`--pprof`'s `/debug/pprof/trace`, parsed with golang.org/x/exp/trace) shows both ends: **world stopped** runs")
 	w.line("from the start of the runtime's stop-the-world range to the first goroutine running again on any thread (the range's")
 	w.line("end if none ran before it). When the trace is there the verdict is judged on it (p99 by nearest rank over its pauses),")
