@@ -200,6 +200,12 @@ func (b *bench) memoryPhase(ctx context.Context) *memoryReport {
 		return fail(err)
 	}
 	rep.TracePauses = summarisePauses(ps)
+	if t := rep.TracePauses; rep.TraceErr == nil {
+		b.logf("  runtime trace of %s: %d GC pauses, world stopped p99 %s, recorded by the runtime p99 %s",
+			rep.TraceLen, t.N, t.StopP99, t.RecP99)
+	} else {
+		b.logf("  runtime trace: %v", rep.TraceErr)
+	}
 	m1, err := scrape(ctx, b.client, base+"/metrics")
 	if err != nil {
 		return fail(err)
