@@ -80,13 +80,21 @@ type Config struct {
 	// reading pauses while it is reached. A single transaction larger than
 	// the bound is still published, alone.
 	MaxInFlight int
+	// AckDelay, if set, is called for each transaction the broker has fully
+	// acknowledged with the time since its commit. It is called from the
+	// publisher's goroutines and must not block.
+	AckDelay func(time.Duration)
 }
 
 // Relay publishes the change stream to the broker. Run it once.
 type Relay struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	stats Stats
 }
+
+// Stats returns the Relay's counters.
+func (r *Relay) Stats() *Stats { return &r.stats }
 
 // New checks cfg, fills in defaults and returns a Relay.
 func New(cfg Config) (*Relay, error) {
@@ -138,7 +146,9 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("open change stream at %v: %w", from, err)
 	}
+	r.stats.streaming.Store(true)
 	defer func() {
+		r.stats.streaming.Store(false)
 		if err := stream.Close(); err != nil {
 			r.log.Warn("close change stream", "error", err)
 		}
@@ -187,6 +197,7 @@ func (r *Relay) Run(ctx context.Context) error {
 
 	// Nothing is published any more; let what is in flight land so that the
 	// saved position is as late as it can be.
+	r.stats.streaming.Store(false)
 	bg := context.WithoutCancel(ctx)
 	drainCtx, cancelDrain := context.WithTimeout(bg, r.cfg.DrainTimeout)
 	drainErr := t.drain(drainCtx)
@@ -210,8 +221,10 @@ func (r *Relay) Run(ctx context.Context) error {
 
 func (r *Relay) save(ctx context.Context, p Position) error {
 	if err := r.cfg.Checkpoint.Save(ctx, p); err != nil {
+		r.stats.CheckpointErrors.Add(1)
 		return fmt.Errorf("save checkpoint %v: %w", p, err)
 	}
+	r.stats.CheckpointSaves.Add(1)
 	r.log.Debug("checkpoint", "file", p.File, "pos", p.Pos)
 	return nil
 }
@@ -245,6 +258,22 @@ func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
 			// ctx ended or an earlier publish failed; Run reports the latter.
 			return nil
 		}
-		r.cfg.Publisher.Publish(ctx, msgs, func(err error) { t.finish(p, err) })
+		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))
+		r.stats.Transactions.Add(1)
+		r.stats.Changes.Add(uint64(len(tx.Changes)))
+		r.stats.Published.Add(n)
+		if !commit.IsZero() {
+			r.stats.lastCommit.Store(commit.UnixNano())
+		}
+		r.cfg.Publisher.Publish(ctx, msgs, func(err error) {
+			t.finish(p, err)
+			if err != nil {
+				return
+			}
+			r.stats.Acked.Add(n)
+			if r.cfg.AckDelay != nil && !commit.IsZero() {
+				r.cfg.AckDelay(time.Since(commit))
+			}
+		})
 	}
 }

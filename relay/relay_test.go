@@ -166,6 +166,7 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 }
 
 type harness struct {
+	r    *Relay
 	src  *fakeSource
 	pub  *fakePublisher
 	cp   *memCheckpoint
@@ -192,6 +193,7 @@ func startRelay(tb testing.TB, cp *memCheckpoint, tune func(*Config)) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	h.r = r
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel
 	go func() { h.done <- r.Run(ctx) }()
@@ -410,5 +412,51 @@ func TestRunBoundsInFlightMessages(t *testing.T) {
 func TestNewRequiresPorts(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Fatal("New with no ports succeeded")
+	}
+}
+
+func TestRunCountsItsWork(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		delays []time.Duration
+	)
+	cp := &memCheckpoint{}
+	h := startRelay(t, cp, func(c *Config) {
+		c.AckDelay = func(d time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			delays = append(delays, d)
+		}
+	})
+	st := h.r.Stats()
+	waitFor(t, "the stream to open", st.Streaming)
+	commit := time.Now().Add(-time.Second)
+	c1, c2 := change("a", OpCreate, 50), change("a", OpDelete, 60)
+	c1.Source.Time, c2.Source.Time = commit, commit
+	h.src.txs <- tx(100, c1, c2)                     // two changes, three messages
+	h.src.txs <- tx(200)                             // nothing to publish
+	h.src.txs <- tx(300, change("b", OpUpdate, 250)) // no commit time
+	b := h.pub.waitBatches(t, 2)
+	if got := [...]uint64{st.Transactions.Load(), st.Changes.Load(), st.Published.Load(), st.Acked.Load()}; got != [...]uint64{2, 3, 4, 0} {
+		t.Errorf("transactions, changes, published, acked = %v, want [2 3 4 0]", got)
+	}
+	if !st.LastCommit().Equal(commit) {
+		t.Errorf("last commit %v, want %v (a transaction without a commit time leaves it)", st.LastCommit(), commit)
+	}
+	b[0].done(nil)
+	b[1].done(nil)
+	waitFor(t, "4 acknowledged messages", func() bool { return st.Acked.Load() == 4 })
+	waitFor(t, "a checkpoint save", func() bool { return st.CheckpointSaves.Load() > 0 })
+	mu.Lock()
+	if len(delays) != 1 || delays[0] < time.Second {
+		t.Errorf("ack delays %v, want one of at least 1s (the transaction without a commit time has none)", delays)
+	}
+	mu.Unlock()
+	h.stop()
+	if err := h.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if st.Streaming() {
+		t.Error("still streaming after Run returned")
 	}
 }

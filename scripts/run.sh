@@ -80,7 +80,7 @@ mkdir -p "$logs" .local/relay
 start_broker "$devbroker"
 broker_pid=$started
 
-start relay "$logs/relay.log" "$gintoki" relay --checkpoint-file .local/relay/checkpoint.json
+start relay "$logs/relay.log" "$gintoki" relay --checkpoint-file .local/relay/checkpoint.json --metrics-addr 127.0.0.1:9091
 relay_pid=$started
 
 cat <<EOF
@@ -89,6 +89,7 @@ Gintoki local stack
   MariaDB   mariadb -h127.0.0.1 -P$db_port -uroot inventory     (data in .local/mariadb)
   Broker    127.0.0.1:$broker_port                  (data in .local/broker, log $logs/devbroker.log)
   Relay     log $logs/relay.log, checkpoint .local/relay/checkpoint.json
+            http://localhost:9091/metrics  http://localhost:9091/readyz
   HTTP      http://localhost:8080/v1/products/1/inventory
             http://localhost:8080/metrics  http://localhost:8080/readyz
   gRPC      localhost:9090

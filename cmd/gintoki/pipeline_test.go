@@ -90,7 +90,7 @@ func startRelay(tb testing.TB, db *mariadbtest.Server, broker, checkpoint string
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- relayUntilDone(ctx, cfg, log) }()
+	go func() { done <- relayUntilDone(ctx, cfg, log, nil) }()
 	var once sync.Once
 	r := &relayProc{stop: func() {
 		once.Do(func() {

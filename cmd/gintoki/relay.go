@@ -8,7 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
+	"net/http"
 	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/debezium"
@@ -28,6 +35,7 @@ type relayConfig struct {
 	TopicPrefix     string
 	TopicPartitions int
 	CheckpointFile  string
+	MetricsAddr     string
 	Log             logConfig
 }
 
@@ -42,6 +50,7 @@ func (c *relayConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", debezium.EncoderDefaultPrefix, "topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
 	fs.IntVar(&c.TopicPartitions, "topic-partitions", kafka.PublisherDefaultPartitions, "partitions of the topics the relay creates")
 	fs.StringVar(&c.CheckpointFile, "checkpoint-file", ".local/relay/checkpoint.json", "file holding the binlog position to resume from; without it the relay starts at the current end of the binlog")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "HTTP listen address for /metrics, /healthz and /readyz (empty: none)")
 	c.Log.flags(fs)
 }
 
@@ -93,13 +102,14 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return relayUntilDone(ctx, cfg, log) // main reports an error
+	return relayUntilDone(ctx, cfg, log, nil) // main reports an error
 }
 
 // relayUntilDone builds the relay and runs it until ctx ends (then it
 // stops reading, waits for the broker's acknowledgements, saves the
-// position and returns nil) or it fails.
-func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger) error {
+// position and returns nil) or it fails. If listening is not nil it
+// receives the metrics endpoint's address (for tests).
+func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, listening func(metricsAddr string)) error {
 	src, err := binlog.New(binlog.Config{
 		Addr:     cfg.DBAddr,
 		User:     cfg.DBUser,
@@ -121,17 +131,96 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger) erro
 		return err
 	}
 	defer pub.Close() // after Run, which waits for what is in flight
+	delay := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "gintoki_relay_commit_to_ack_seconds",
+		Help:    "Time from a transaction's commit to the broker's acknowledgement of its last message.",
+		Buckets: []float64{.001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	})
 	r, err := relay.New(relay.Config{
 		Source:     src,
 		Encoder:    debezium.NewEncoder(cfg.TopicPrefix),
 		Publisher:  pub,
 		Checkpoint: relay.NewFileCheckpoint(cfg.CheckpointFile),
 		Logger:     log,
+		AckDelay:   func(d time.Duration) { delay.Observe(d.Seconds()) },
 	})
 	if err != nil {
 		return err
 	}
 	log.Info("relay configured", "db_addr", cfg.DBAddr, "database", cfg.Database, "tables", relayList(cfg.Tables),
 		"brokers", cfg.Brokers, "topic_prefix", cfg.TopicPrefix, "checkpoint_file", cfg.CheckpointFile)
+	if cfg.MetricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), delay)
+		registerRelayStats(reg, r.Stats())
+		stop, addr, err := serveRelayMetrics(cfg.MetricsAddr, reg, r.Stats(), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		log.Info("relay metrics", "addr", addr)
+		if listening != nil {
+			listening(addr)
+		}
+	}
 	return r.Run(ctx)
+}
+
+// registerRelayStats exports the relay's counters, read at scrape time.
+func registerRelayStats(reg prometheus.Registerer, st *relay.Stats) {
+	counterFunc(reg, "gintoki_relay_transactions_total", "Transactions read from the change stream that had row changes to publish.", load(&st.Transactions))
+	counterFunc(reg, "gintoki_relay_changes_total", "Row changes read from those transactions.", load(&st.Changes))
+	counterFunc(reg, "gintoki_relay_messages_published_total", "Messages handed to the broker client.", load(&st.Published))
+	counterFunc(reg, "gintoki_relay_messages_acked_total", "Messages the broker acknowledged.", load(&st.Acked))
+	gaugeFunc(reg, "gintoki_relay_messages_in_flight", "Messages published and not yet acknowledged.", func() float64 {
+		return float64(st.Published.Load()) - float64(st.Acked.Load())
+	})
+	counterFunc(reg, "gintoki_relay_checkpoint_saves_total", "Stream positions saved to the checkpoint.", load(&st.CheckpointSaves))
+	counterFunc(reg, "gintoki_relay_checkpoint_errors_total", "Failed checkpoint saves (retried).", load(&st.CheckpointErrors))
+	gaugeFunc(reg, "gintoki_relay_streaming", "1 while the change stream is open, else 0.", func() float64 {
+		if st.Streaming() {
+			return 1
+		}
+		return 0
+	})
+	gaugeFunc(reg, "gintoki_relay_last_commit_timestamp_seconds", "Commit time of the last transaction read with row changes to publish (0: none yet).", func() float64 {
+		t := st.LastCommit()
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.UnixNano()) / 1e9
+	})
+}
+
+// serveRelayMetrics serves /metrics, /healthz (the process runs) and
+// /readyz (the change stream is open) on addr until stop is called.
+func serveRelayMetrics(addr string, g prometheus.Gatherer, st *relay.Stats, log *slog.Logger) (stop func(), bound string, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !st.Streaming() {
+			http.Error(w, "change stream not open", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("relay metrics endpoint stopped", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, ln.Addr().String(), nil
 }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gintoki/gintoki/internal/mariadbtest"
+)
+
+// relayMetric returns the value of an unlabelled metric of the relay's
+// /metrics, or -1 if it is not there.
+func relayMetric(tb testing.TB, addr, name string) (float64, int) {
+	tb.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(string(body)) {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return v, resp.StatusCode
+		}
+	}
+	return -1, resp.StatusCode
+}
+
+func statusOf(tb testing.TB, url string) int {
+	tb.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestRelayMetrics runs the relay against MariaDB and a broker and checks
+// that its endpoint says what it did: ready while streaming, the changes
+// read, published and acknowledged, and their commit → ack delay.
+func TestRelayMetrics(t *testing.T) {
+	db := mariadbtest.Start(t)
+	seedSmall(t, db, 5)
+	broker := newRestartableBroker(t, 3, testTopics...)
+	cfg := relayConfig{
+		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
+		ServerID: 1001, Brokers: broker.addr(), TopicPrefix: "gintoki", TopicPartitions: 3,
+		CheckpointFile: filepath.Join(t.TempDir(), "checkpoint.json"), MetricsAddr: "127.0.0.1:0",
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrCh, done := make(chan string, 1), make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { done <- relayUntilDone(ctx, cfg, log, func(a string) { addrCh <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrCh:
+	case err := <-done:
+		t.Fatalf("relay: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the metrics endpoint did not start")
+	}
+	if code := statusOf(t, "http://"+addr+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d", code)
+	}
+	pollUntil(t, 20*time.Second, func() (bool, string) {
+		code := statusOf(t, "http://"+addr+"/readyz")
+		return code == http.StatusOK, fmt.Sprintf("/readyz %d", code)
+	})
+	if v, _ := relayMetric(t, addr, "gintoki_relay_streaming"); v != 1 {
+		t.Errorf("gintoki_relay_streaming = %v, want 1", v)
+	}
+
+	// Two transactions: an UPDATE of product 2's three rows, and a DELETE
+	// of product 1's two rows (an event and a tombstone each).
+	db.Exec(t, "UPDATE warehouse_stock_item SET qty_salable = qty_salable + 1 WHERE product_id = 2")
+	db.Exec(t, "DELETE FROM warehouse_stock_item WHERE product_id = 1")
+	pollUntil(t, 20*time.Second, func() (bool, string) {
+		v, _ := relayMetric(t, addr, "gintoki_relay_messages_acked_total")
+		return v == 7, fmt.Sprintf("acked %v messages, want 7", v)
+	})
+	for name, want := range map[string]float64{
+		"gintoki_relay_transactions_total":          2,
+		"gintoki_relay_changes_total":               5,
+		"gintoki_relay_messages_published_total":    7,
+		"gintoki_relay_messages_in_flight":          0,
+		"gintoki_relay_commit_to_ack_seconds_count": 2,
+	} {
+		if v, _ := relayMetric(t, addr, name); v != want {
+			t.Errorf("%s = %v, want %v", name, v, want)
+		}
+	}
+	if v, _ := relayMetric(t, addr, "gintoki_relay_last_commit_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("gintoki_relay_last_commit_timestamp_seconds = %v, want about now", v)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("relay did not stop")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("the metrics endpoint still answers after the relay stopped")
+	}
+}
