@@ -165,7 +165,8 @@ func (s *Source) dial(ctx context.Context, from relay.Position) (*replication.Bi
 		DisableRetrySync: true,
 		// A heartbeat every few seconds lets the read timeout tell a dead
 		// connection from a quiet server.
-		HeartbeatPeriod:         5 * time.Second,
+		HeartbeatPeriod: time.Second, // how soon an idle stream says it is caught up (relay heartbeats)
+
 		ReadTimeout:             20 * time.Second,
 		TimestampStringLocation: time.UTC,
 		DiscardGTIDSet:          true,

@@ -325,3 +325,55 @@ func TestRelayUserGrants(t *testing.T) {
 		t.Fatalf("transaction %+v", tx)
 	}
 }
+
+// An idle stream hears the server's heartbeats and says when it was last
+// caught up, and again after reading a transaction.
+func TestStreamCaughtUpAt(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	s, _ := open(t, newSource(t, srv), relay.Position{})
+	if at := s.CaughtUpAt(); !at.IsZero() {
+		t.Fatalf("caught up at %v before reading anything", at)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	txs := make(chan relay.Transaction, 16)
+	go func() {
+		for {
+			tx, err := s.Next(ctx)
+			if err != nil {
+				return
+			}
+			txs <- tx
+		}
+	}()
+	waitCaughtUp := func(after time.Time) time.Time {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if at := s.CaughtUpAt(); at.After(after) {
+				return at
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no heartbeat after %v within 10s", after)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first := waitCaughtUp(time.Time{})
+	if d := time.Since(first); d < 0 || d > 5*time.Second {
+		t.Errorf("caught up at %v, %v ago", first, d)
+	}
+	srv.Exec(t, "INSERT INTO inventory.warehouse VALUES (1, 'WH-AMS', 1)")
+	select {
+	case tx := <-txs:
+		if len(tx.Changes) != 1 {
+			t.Fatalf("read %d changes, want 1", len(tx.Changes))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the INSERT was not read")
+	}
+	// The heartbeat period is 1 s: the next one comes after the INSERT.
+	if later := waitCaughtUp(first); !later.After(first) {
+		t.Errorf("caught up at %v, not after %v", later, first)
+	}
+}

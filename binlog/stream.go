@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -42,9 +43,22 @@ type stream struct {
 	// transaction are logged anew in every transaction, so the cache is
 	// cleared at each commit.
 	shapes map[*replication.TableMapEvent]tableShape
+	// caughtUp is when the last source heartbeat outside a transaction was
+	// received (Unix nanoseconds; 0: none yet). The only field read by
+	// other goroutines.
+	caughtUp atomic.Int64
 }
 
 var _ relay.Stream = (*stream)(nil)
+
+// CaughtUpAt implements relay.Stream. The server sends a heartbeat only when
+// it has had nothing to send for the heartbeat period.
+func (s *stream) CaughtUpAt() time.Time {
+	if ns := s.caughtUp.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
 
 // Close implements relay.Stream.
 func (s *stream) Close() error {
@@ -209,6 +223,10 @@ func (s *stream) handle(ev *replication.BinlogEvent) (tx relay.Transaction, comm
 		}
 	case *replication.TransactionPayloadEvent:
 		s.pending = append(s.pending, e.Events...)
+	case *replication.HeartbeatEvent:
+		if !s.inGroup && s.gtid == "" && len(s.changes) == 0 && len(s.pending) == 0 {
+			s.caughtUp.Store(time.Now().UnixNano())
+		}
 	}
 	return tx, false, nil
 }

@@ -15,6 +15,14 @@ import (
 // the source block's "name") when none is given.
 const EncoderDefaultPrefix = "gintoki"
 
+// HeartbeatTopicPrefix starts the name of the heartbeat topic,
+// <HeartbeatTopicPrefix>.<topic prefix>: Debezium's default
+// heartbeat.topics.prefix.
+const HeartbeatTopicPrefix = "__debezium-heartbeat"
+
+// HeartbeatTopic returns the heartbeat topic for a topic prefix.
+func HeartbeatTopic(prefix string) string { return HeartbeatTopicPrefix + "." + prefix }
+
 // encodeVersion and encodeConnector fill the source block's "version" and
 // "connector": consumers can tell the relay's events from Debezium's by
 // the version, and read both as MySQL connector events.
@@ -57,6 +65,21 @@ func NewEncoder(prefix string) *Encoder {
 // Topic returns the topic of the changes of one table.
 func (e *Encoder) Topic(database, table string) string {
 	return e.prefix + "." + database + "." + table
+}
+
+// Heartbeat implements relay.Encoder with the record Debezium's MySQL
+// connector sends when heartbeat.interval.ms is set: topic
+// __debezium-heartbeat.<prefix>, key {"serverName": prefix}, value
+// {"ts_ms": at in Unix milliseconds}.
+func (e *Encoder) Heartbeat(at time.Time) relay.Message {
+	key, _ := json.Marshal(struct {
+		ServerName string `json:"serverName"`
+	}{e.prefix}) // cannot fail: a string field
+	return relay.Message{
+		Topic: HeartbeatTopic(e.prefix),
+		Key:   key,
+		Value: fmt.Appendf(nil, `{"ts_ms":%d}`, at.UnixMilli()),
+	}
 }
 
 // encodeSourceBlock is the envelope's "source", fields in Debezium's order.

@@ -237,3 +237,11 @@ func TestEncodeKeyChangeIsDeleteAndCreate(t *testing.T) {
 		t.Fatalf("keys %s %s", msgs[0].Key, msgs[2].Key)
 	}
 }
+
+func TestEncoderHeartbeat(t *testing.T) {
+	at := time.UnixMilli(1_700_000_000_123)
+	m := NewEncoder("shop").Heartbeat(at)
+	if m.Topic != "__debezium-heartbeat.shop" || string(m.Key) != `{"serverName":"shop"}` || string(m.Value) != `{"ts_ms":1700000000123}` {
+		t.Errorf("heartbeat %s %s %s", m.Topic, m.Key, m.Value)
+	}
+}

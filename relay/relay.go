@@ -22,6 +22,11 @@ type Stream interface {
 	// Next blocks until the next transaction has been read, and returns it.
 	// When ctx ends it returns an error wrapping ctx.Err().
 	Next(ctx context.Context) (Transaction, error)
+	// CaughtUpAt returns the last time the source said it had nothing newer
+	// to send (a heartbeat of the source received between transactions),
+	// or the zero Time if it has not yet. It may be called from any
+	// goroutine, also while Next runs.
+	CaughtUpAt() time.Time
 	// Close stops reading and releases the stream's connections.
 	Close() error
 }
@@ -31,9 +36,12 @@ type Encoder interface {
 	// Encode returns the messages for c, in the order they must be
 	// delivered (for a delete: the event, then a tombstone).
 	Encode(c Change) ([]Message, error)
+	// Heartbeat returns the message saying that the source was caught up,
+	// with every earlier transaction published, at at.
+	Heartbeat(at time.Time) Message
 }
 
-// Publisher hands messages to the broker.
+// Publisher hands messages to the broker. It is safe for concurrent use.
 type Publisher interface {
 	// Publish accepts msgs and returns without waiting for the broker.
 	// done is called exactly once, from any goroutine, with nil when the
@@ -59,6 +67,7 @@ const (
 	DefaultCheckpointInterval = time.Second
 	DefaultDrainTimeout       = 30 * time.Second
 	DefaultMaxInFlight        = 4096
+	DefaultHeartbeatInterval  = time.Second
 )
 
 // Config wires a Relay. Source, Encoder, Publisher and Checkpoint are
@@ -80,6 +89,11 @@ type Config struct {
 	// reading pauses while it is reached. A single transaction larger than
 	// the bound is still published, alone.
 	MaxInFlight int
+	// HeartbeatInterval is how often a heartbeat message is published when
+	// the source has said it is caught up since the last one and nothing is
+	// in flight (DefaultHeartbeatInterval if zero; negative: never). It lets
+	// consumers tell a quiet source from a stopped relay.
+	HeartbeatInterval time.Duration
 	// AckDelay, if set, is called for each transaction the broker has fully
 	// acknowledged with the time since its commit. It is called from the
 	// publisher's goroutines and must not block.
@@ -116,6 +130,9 @@ func New(cfg Config) (*Relay, error) {
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.HeartbeatInterval == 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -172,10 +189,19 @@ func (r *Relay) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(r.cfg.CheckpointInterval)
 	defer ticker.Stop()
+	var beat <-chan time.Time
+	if r.cfg.HeartbeatInterval > 0 {
+		hb := time.NewTicker(r.cfg.HeartbeatInterval)
+		defer hb.Stop()
+		beat = hb.C
+	}
+	var lastBeat time.Time // caught-up time of the last heartbeat published
 	saved := start
 	var runErr error
 	for reading := true; reading; {
 		select {
+		case <-beat:
+			lastBeat = r.heartbeat(ctx, stream, t, lastBeat)
 		case runErr = <-readDone:
 			reading = false
 		case <-t.failed:
@@ -217,6 +243,25 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	r.log.Info("relay stopped", "file", final.File, "pos", final.Pos)
 	return runErr
+}
+
+// heartbeat publishes a heartbeat if the source has said it is caught up
+// since last and nothing is in flight, so that everything read before is in
+// the broker. It returns the caught-up time the latest heartbeat carries. A
+// heartbeat that fails is logged, not fatal: the next one may pass.
+func (r *Relay) heartbeat(ctx context.Context, stream Stream, t *tracker, last time.Time) time.Time {
+	at := stream.CaughtUpAt()
+	if !at.After(last) || t.inFlight() > 0 {
+		return last
+	}
+	r.cfg.Publisher.Publish(ctx, []Message{r.cfg.Encoder.Heartbeat(at)}, func(err error) {
+		if err != nil {
+			r.log.Warn("publish heartbeat", "error", err)
+			return
+		}
+		r.stats.Heartbeats.Add(1)
+	})
+	return at
 }
 
 func (r *Relay) save(ctx context.Context, p Position) error {

@@ -17,9 +17,17 @@ type fakeSource struct {
 	txs     chan Transaction
 	readErr chan error
 
-	mu     sync.Mutex
-	from   []Position // guarded by mu: every position Open was given
-	closed bool       // guarded by mu
+	mu       sync.Mutex
+	from     []Position // guarded by mu: every position Open was given
+	closed   bool       // guarded by mu
+	caughtUp time.Time  // guarded by mu
+}
+
+// setCaughtUp makes the stream say the source was caught up at t.
+func (s *fakeSource) setCaughtUp(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.caughtUp = t
 }
 
 func newFakeSource(start Position) *fakeSource {
@@ -52,6 +60,12 @@ func (s *fakeStream) Next(ctx context.Context) (Transaction, error) {
 	}
 }
 
+func (s *fakeStream) CaughtUpAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.caughtUp
+}
+
 func (s *fakeStream) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,6 +87,10 @@ func (fakeEncoder) Encode(c Change) ([]Message, error) {
 		msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key})
 	}
 	return msgs, nil
+}
+
+func (fakeEncoder) Heartbeat(at time.Time) Message {
+	return Message{Topic: "heartbeat", Value: []byte(at.Format(time.RFC3339Nano))}
 }
 
 // fakePublisher holds every publish until the test acknowledges it.
@@ -458,5 +476,57 @@ func TestRunCountsItsWork(t *testing.T) {
 	}
 	if st.Streaming() {
 		t.Error("still streaming after Run returned")
+	}
+}
+
+// Heartbeats go out when the source says it is caught up since the last
+// one and nothing is in flight; a failed one does not stop the relay.
+func TestRunPublishesHeartbeats(t *testing.T) {
+	h := startRelay(t, &memCheckpoint{}, func(c *Config) { c.HeartbeatInterval = 2 * time.Millisecond })
+	st := h.r.Stats()
+	waitFor(t, "the stream to open", st.Streaming)
+	isBeat := func(c publishCall) bool { return len(c.msgs) == 1 && c.msgs[0].Topic == "heartbeat" }
+
+	t1 := time.Now()
+	h.src.setCaughtUp(t1)
+	b := h.pub.waitBatches(t, 1)
+	if !isBeat(b[0]) || string(b[0].msgs[0].Value) != t1.Format(time.RFC3339Nano) {
+		t.Fatalf("first batch %+v, want a heartbeat at %v", b[0], t1)
+	}
+	b[0].done(errors.New("broker says no")) // logged, not fatal
+	time.Sleep(20 * time.Millisecond)       // ten intervals: no heartbeat without news
+	if n := h.pub.count(); n != 1 {
+		t.Fatalf("%d batches after one heartbeat and no news, want 1", n)
+	}
+
+	// A transaction in flight holds heartbeats back until it is acknowledged.
+	h.src.txs <- tx(100, change("a", OpCreate, 50))
+	b = h.pub.waitBatches(t, 2)
+	h.src.setCaughtUp(t1.Add(time.Second))
+	time.Sleep(20 * time.Millisecond)
+	if n := h.pub.count(); n != 2 {
+		t.Fatalf("%d batches while a transaction is in flight, want 2", n)
+	}
+	b[1].done(nil)
+	b = h.pub.waitBatches(t, 3)
+	if !isBeat(b[2]) {
+		t.Fatalf("third batch %+v, want a heartbeat", b[2])
+	}
+	b[2].done(nil)
+	waitFor(t, "an acknowledged heartbeat", func() bool { return st.Heartbeats.Load() == 1 })
+	select {
+	case err := <-h.done:
+		t.Fatalf("relay stopped: %v", err)
+	default:
+	}
+}
+
+func TestRunWithoutHeartbeats(t *testing.T) {
+	h := startRelay(t, &memCheckpoint{}, func(c *Config) { c.HeartbeatInterval = -1 })
+	waitFor(t, "the stream to open", h.r.Stats().Streaming)
+	h.src.setCaughtUp(time.Now())
+	time.Sleep(20 * time.Millisecond)
+	if n := h.pub.count(); n != 0 {
+		t.Fatalf("%d batches with heartbeats off, want 0", n)
 	}
 }

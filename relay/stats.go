@@ -14,6 +14,7 @@ type Stats struct {
 	Acked            atomic.Uint64 // messages the broker acknowledged
 	CheckpointSaves  atomic.Uint64 // positions saved
 	CheckpointErrors atomic.Uint64 // failed saves (retried at the next interval while running)
+	Heartbeats       atomic.Uint64 // heartbeat messages the broker acknowledged
 
 	streaming  atomic.Bool
 	lastCommit atomic.Int64 // Unix nanoseconds; 0 before the first transaction

@@ -114,6 +114,13 @@ func (t *tracker) finish(p *pendingTx, err error) {
 	}
 }
 
+// inFlight returns the number of messages published and not yet finished.
+func (t *tracker) inFlight() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inflight
+}
+
 // ackedPosition returns the position after the acknowledged prefix.
 func (t *tracker) ackedPosition() Position {
 	t.mu.Lock()

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/relay"
 )
 
 // restartableBroker is an in-process broker that keeps its data across
@@ -83,6 +84,7 @@ func startRelay(tb testing.TB, db *mariadbtest.Server, broker, checkpoint string
 	cfg := relayConfig{
 		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
 		ServerID: 1001, Brokers: broker, TopicPrefix: "gintoki", TopicPartitions: 3, CheckpointFile: checkpoint,
+		Heartbeat: relay.DefaultHeartbeatInterval,
 	}
 	if err := cfg.validate(); err != nil {
 		tb.Fatal(err)

@@ -36,6 +36,7 @@ type relayConfig struct {
 	TopicPartitions int
 	CheckpointFile  string
 	MetricsAddr     string
+	Heartbeat       time.Duration
 	Log             logConfig
 }
 
@@ -51,6 +52,7 @@ func (c *relayConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.TopicPartitions, "topic-partitions", kafka.PublisherDefaultPartitions, "partitions of the topics the relay creates")
 	fs.StringVar(&c.CheckpointFile, "checkpoint-file", ".local/relay/checkpoint.json", "file holding the binlog position to resume from; without it the relay starts at the current end of the binlog")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "HTTP listen address for /metrics, /healthz and /readyz (empty: none)")
+	fs.DurationVar(&c.Heartbeat, "heartbeat-interval", relay.DefaultHeartbeatInterval, "how often to publish a heartbeat to __debezium-heartbeat.<topic-prefix> while the database is idle, so that nodes can tell a quiet database from a stopped relay (0: never)")
 	c.Log.flags(fs)
 }
 
@@ -81,6 +83,9 @@ func (c *relayConfig) validate() error {
 	}
 	if c.TopicPartitions < 1 || c.TopicPartitions > math.MaxInt32 {
 		errs = append(errs, errors.New("--topic-partitions must be positive"))
+	}
+	if c.Heartbeat < 0 {
+		errs = append(errs, errors.New("--heartbeat-interval must not be negative"))
 	}
 	if strings.TrimSpace(c.CheckpointFile) == "" {
 		errs = append(errs, errors.New("--checkpoint-file is required"))
@@ -136,13 +141,18 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		Help:    "Time from a transaction's commit to the broker's acknowledgement of its last message.",
 		Buckets: []float64{.001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
+	heartbeat := cfg.Heartbeat
+	if heartbeat == 0 {
+		heartbeat = -1 // off
+	}
 	r, err := relay.New(relay.Config{
-		Source:     src,
-		Encoder:    debezium.NewEncoder(cfg.TopicPrefix),
-		Publisher:  pub,
-		Checkpoint: relay.NewFileCheckpoint(cfg.CheckpointFile),
-		Logger:     log,
-		AckDelay:   func(d time.Duration) { delay.Observe(d.Seconds()) },
+		Source:            src,
+		Encoder:           debezium.NewEncoder(cfg.TopicPrefix),
+		Publisher:         pub,
+		Checkpoint:        relay.NewFileCheckpoint(cfg.CheckpointFile),
+		Logger:            log,
+		HeartbeatInterval: heartbeat,
+		AckDelay:          func(d time.Duration) { delay.Observe(d.Seconds()) },
 	})
 	if err != nil {
 		return err
@@ -177,6 +187,7 @@ func registerRelayStats(reg prometheus.Registerer, st *relay.Stats) {
 	})
 	counterFunc(reg, "gintoki_relay_checkpoint_saves_total", "Stream positions saved to the checkpoint.", load(&st.CheckpointSaves))
 	counterFunc(reg, "gintoki_relay_checkpoint_errors_total", "Failed checkpoint saves (retried).", load(&st.CheckpointErrors))
+	counterFunc(reg, "gintoki_relay_heartbeats_total", "Heartbeat messages the broker acknowledged.", load(&st.Heartbeats))
 	gaugeFunc(reg, "gintoki_relay_streaming", "1 while the change stream is open, else 0.", func() float64 {
 		if st.Streaming() {
 			return 1

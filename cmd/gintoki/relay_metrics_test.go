@@ -62,6 +62,7 @@ func TestRelayMetrics(t *testing.T) {
 		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
 		ServerID: 1001, Brokers: broker.addr(), TopicPrefix: "gintoki", TopicPartitions: 3,
 		CheckpointFile: filepath.Join(t.TempDir(), "checkpoint.json"), MetricsAddr: "127.0.0.1:0",
+		Heartbeat: 50 * time.Millisecond,
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
@@ -112,6 +113,12 @@ func TestRelayMetrics(t *testing.T) {
 	if v, _ := relayMetric(t, addr, "gintoki_relay_last_commit_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Errorf("gintoki_relay_last_commit_timestamp_seconds = %v, want about now", v)
 	}
+	// The database is idle now: it says so every second, and the relay
+	// passes that on as heartbeats.
+	pollUntil(t, 10*time.Second, func() (bool, string) {
+		v, _ := relayMetric(t, addr, "gintoki_relay_heartbeats_total")
+		return v >= 2, fmt.Sprintf("%v heartbeats acknowledged, want 2", v)
+	})
 
 	cancel()
 	select {
