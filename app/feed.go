@@ -40,6 +40,7 @@ type Feed struct {
 
 	lastApplied atomic.Int64 // unix nanos of the last applied change
 	applied     atomic.Uint64
+	sourceTime  atomic.Int64 // unix nanos: latest commit or heartbeat time seen
 
 	mu        sync.Mutex        // protects the fields below
 	malformed map[string]uint64 // by reason
@@ -76,6 +77,12 @@ func (f *Feed) Handle(msgs []Message) {
 		if c == nil {
 			continue
 		}
+		if t := c.Committed(); !t.IsZero() && t.UnixNano() > f.sourceTime.Load() {
+			f.sourceTime.Store(t.UnixNano()) // Handle is the only writer
+		}
+		if _, ok := c.(inventory.Heartbeat); ok {
+			continue
+		}
 		f.svc.ApplyChange(c)
 		now := time.Now()
 		f.lastApplied.Store(now.UnixNano())
@@ -110,6 +117,18 @@ func (f *Feed) Applied() uint64 { return f.applied.Load() }
 // LastApplied returns when the last change was applied (zero if none).
 func (f *Feed) LastApplied() time.Time {
 	n := f.lastApplied.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// SourceTime returns the latest source time the stream has shown: the
+// commit time of a change or the time of a heartbeat, whichever is later
+// (zero if none yet). Every change the source committed before it has been
+// read from the stream, except those still behind in another partition.
+func (f *Feed) SourceTime() time.Time {
+	n := f.sourceTime.Load()
 	if n == 0 {
 		return time.Time{}
 	}

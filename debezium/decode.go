@@ -46,7 +46,8 @@ type Decoder struct {
 
 // Decode decodes one record: its topic, key and value as they came from
 // Kafka. It returns an inventory.StockChange, an inventory.WarehouseChange
-// or an inventory.Truncate.
+// or an inventory.Truncate, or for a record of a heartbeat topic
+// (__debezium-heartbeat.<prefix>) an inventory.Heartbeat.
 //
 // A tombstone (an empty value, a JSON null, or a schema wrapper with a null
 // payload) returns (nil, nil): it only lets Kafka compact the topic, the
@@ -60,6 +61,9 @@ type Decoder struct {
 //
 // Every error wraps ErrUnknownTable or ErrMalformed. Decode never panics.
 func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, error) {
+	if strings.HasPrefix(topic, HeartbeatTopicPrefix+".") {
+		return decodeHeartbeat(value)
+	}
 	env, ok, err := decodeEnvelopeOf(value)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -162,6 +166,32 @@ func decodeEnvelopeOf(value []byte) (env decodeEnvelope, ok bool, err error) {
 		return env, false, fmt.Errorf("value payload: %v", err)
 	}
 	return env, true, nil
+}
+
+// decodeHeartbeat decodes a heartbeat record's value, {"ts_ms": N} bare or
+// in the JsonConverter's wrapper, into an inventory.Heartbeat.
+func decodeHeartbeat(value []byte) (inventory.Change, error) {
+	if len(value) == 0 || decodeIsNull(bytes.TrimSpace(value)) {
+		return nil, nil
+	}
+	type beat struct {
+		TsMs *int64 `json:"ts_ms"`
+	}
+	var rec struct {
+		beat
+		Payload *beat `json:"payload"`
+	}
+	if err := json.Unmarshal(value, &rec); err != nil {
+		return nil, fmt.Errorf("%w: heartbeat: %v", ErrMalformed, err)
+	}
+	ts := rec.TsMs
+	if rec.Payload != nil {
+		ts = rec.Payload.TsMs
+	}
+	if ts == nil || *ts <= 0 {
+		return nil, fmt.Errorf("%w: heartbeat without ts_ms", ErrMalformed)
+	}
+	return inventory.Heartbeat{At: time.UnixMilli(*ts)}, nil
 }
 
 // decodeRow is one row image (before or after, or a key): column name to

@@ -63,3 +63,16 @@ func (c Truncate) Position() Position { return c.Pos }
 
 // Committed implements Change.
 func (c Truncate) Committed() time.Time { return c.Commit }
+
+// Heartbeat is a record of the change stream that changes nothing: the
+// source was caught up, with every change committed before At already in
+// the stream, at At.
+type Heartbeat struct {
+	At time.Time
+}
+
+// Position implements Change: a heartbeat has none.
+func (h Heartbeat) Position() Position { return Position{} }
+
+// Committed implements Change.
+func (h Heartbeat) Committed() time.Time { return h.At }

@@ -66,6 +66,13 @@ func (m *serveMetrics) watchFeed(reg prometheus.Registerer, feed *app.Feed, cons
 		}
 		return time.Since(t).Seconds()
 	})
+	gaugeFunc(reg, "gintoki_change_source_age_seconds", "Seconds since the latest source time the change stream has shown: a change's commit or a heartbeat (-1: none yet).", func() float64 {
+		t := feed.SourceTime()
+		if t.IsZero() {
+			return -1
+		}
+		return time.Since(t).Seconds()
+	})
 	reg.MustRegister(&consumerCollector{feed: feed, consumer: consumer})
 }
 

@@ -79,12 +79,15 @@ type relayProc struct {
 	stop func()
 }
 
-func startRelay(tb testing.TB, db *mariadbtest.Server, broker, checkpoint string) *relayProc {
+func startRelay(tb testing.TB, db *mariadbtest.Server, broker, checkpoint string, mutate ...func(*relayConfig)) *relayProc {
 	tb.Helper()
 	cfg := relayConfig{
 		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
 		ServerID: 1001, Brokers: broker, TopicPrefix: "gintoki", TopicPartitions: 3, CheckpointFile: checkpoint,
 		Heartbeat: relay.DefaultHeartbeatInterval,
+	}
+	for _, m := range mutate {
+		m(&cfg)
 	}
 	if err := cfg.validate(); err != nil {
 		tb.Fatal(err)

@@ -30,25 +30,26 @@ import (
 
 // serveConfig is everything `gintoki serve` can be told.
 type serveConfig struct {
-	HTTPAddr        string
-	GRPCAddr        string
-	DBDSN           string
-	Database        string
-	StockTable      string
-	WarehouseTable  string
-	CacheBytes      int
-	MemoryHeadroom  int
-	NoCache         bool
-	MaxBatch        int
-	LoadTimeout     time.Duration
-	Brokers         string
-	TopicPrefix     string
-	MaxLag          time.Duration
-	ReplayWindow    time.Duration
-	ShutdownTimeout time.Duration
-	AccessLogEvery  uint64
-	Pprof           bool
-	Log             logConfig
+	HTTPAddr         string
+	GRPCAddr         string
+	DBDSN            string
+	Database         string
+	StockTable       string
+	WarehouseTable   string
+	CacheBytes       int
+	MemoryHeadroom   int
+	NoCache          bool
+	MaxBatch         int
+	LoadTimeout      time.Duration
+	Brokers          string
+	TopicPrefix      string
+	MaxLag           time.Duration
+	HeartbeatTimeout time.Duration
+	ReplayWindow     time.Duration
+	ShutdownTimeout  time.Duration
+	AccessLogEvery   uint64
+	Pprof            bool
+	Log              logConfig
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet) {
@@ -68,6 +69,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", "gintoki", "change topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
 	fs.DurationVar(&c.MaxLag, "max-lag", 5*time.Second, "staleness bound: not ready, and responses marked stale, when the change stream is further behind than this")
+	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 10*time.Second, "responses are marked stale when the change stream has shown nothing from the source — "+
+		"no change and no heartbeat (topic __debezium-heartbeat.<topic-prefix>) — for this long: the relay, or Debezium with heartbeat.interval.ms, "+
+		"sends heartbeats while the database is idle (0: off)")
 	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
@@ -86,6 +90,9 @@ func (c *serveConfig) validate() error {
 	if c.MaxBatch < 1 {
 		errs = append(errs, errors.New("--max-batch must be positive"))
 	}
+	if c.HeartbeatTimeout < 0 {
+		errs = append(errs, errors.New("--heartbeat-timeout must not be negative"))
+	}
 	if c.LoadTimeout <= 0 || c.MaxLag <= 0 || c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--load-timeout, --max-lag and --shutdown-timeout must be positive"))
 	}
@@ -96,10 +103,14 @@ func (c *serveConfig) validate() error {
 }
 
 func (c *serveConfig) topics() []string {
-	return []string{
+	ts := []string{
 		c.TopicPrefix + "." + c.Database + "." + c.StockTable,
 		c.TopicPrefix + "." + c.Database + "." + c.WarehouseTable,
 	}
+	if c.HeartbeatTimeout > 0 {
+		ts = append(ts, debezium.HeartbeatTopic(c.TopicPrefix))
+	}
+	return ts
 }
 
 // Renderer indexes: each transport asks for its own pre-encoded body.
@@ -154,9 +165,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	defer svc.Close()
 
 	m := newServeMetrics(reg, svc, c)
-	var consumer *kafka.Consumer
+	var (
+		consumer *kafka.Consumer
+		feed     *app.Feed
+	)
 	if !cfg.NoCache {
-		feed := app.NewFeed(svc, debezium.Decoder{StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable},
+		feed = app.NewFeed(svc, debezium.Decoder{StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable},
 			app.FeedConfig{ObserveDelay: m.observeDelay, Reason: decodeReason}, log)
 		consumer, err = kafka.NewConsumer(kafka.ConsumerConfig{
 			Brokers: strings.Split(cfg.Brokers, ","), Topics: cfg.topics(), ReplayWindow: cfg.ReplayWindow, Logger: log,
@@ -166,7 +180,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		}
 		m.watchFeed(reg, feed, consumer)
 	}
-	fresh := &freshness{cfg: cfg, svc: svc, store: store, consumer: consumer}
+	fresh := &freshness{cfg: cfg, svc: svc, store: store, consumer: consumer, feed: feed, log: log}
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -288,11 +302,34 @@ type freshness struct {
 	svc      *app.Service
 	store    *mysql.Store
 	consumer *kafka.Consumer // nil with --no-cache
-	staleNow atomic.Bool     // refreshed by reportHealth, read on every request
+	feed     *app.Feed       // nil with --no-cache
+	log      *slog.Logger
+	staleNow atomic.Bool // refreshed by reportHealth, read on every request
+	silent   bool        // reportHealth's own: the last check found the source silent
 }
 
-// stale reports whether reads may be older than --max-lag allows.
+// stale reports whether reads may be older than --max-lag allows, or the
+// source has been silent for longer than --heartbeat-timeout.
 func (f *freshness) stale() bool { return f.staleNow.Load() }
+
+// sourceSilence reports a change stream that has shown nothing from the
+// source (no change, no heartbeat) for longer than --heartbeat-timeout: the
+// relay (or Debezium) may have stopped, and the node cannot be behind a
+// stream that does not grow. It does not make the node unready: every
+// node sees the same silence, and they still serve what they have.
+func (f *freshness) sourceSilence() error {
+	if f.feed == nil || f.cfg.HeartbeatTimeout <= 0 {
+		return nil
+	}
+	at := f.feed.SourceTime()
+	switch age := time.Since(at); {
+	case at.IsZero():
+		return errors.New("no change or heartbeat from the source seen yet")
+	case age > f.cfg.HeartbeatTimeout:
+		return fmt.Errorf("no change or heartbeat from the source for %s (bound --heartbeat-timeout %s)", age.Round(time.Millisecond), f.cfg.HeartbeatTimeout)
+	}
+	return nil
+}
 
 func (f *freshness) streamProblem() error {
 	if f.consumer == nil {
@@ -331,7 +368,16 @@ func (f *freshness) reportHealth(ctx context.Context, gapi *grpcapi.Server) erro
 	defer t.Stop()
 	for {
 		err := f.streamProblem()
-		f.staleNow.Store(err != nil && f.svc.Started())
+		silence := f.sourceSilence()
+		f.staleNow.Store((err != nil || silence != nil) && f.svc.Started())
+		switch {
+		case silence != nil && !f.silent && f.svc.Started():
+			f.log.Warn("marking responses stale: the change stream is silent", "err", silence)
+			f.silent = true
+		case silence == nil && f.silent:
+			f.log.Info("the change stream shows the source again: responses no longer marked stale for silence")
+			f.silent = false
+		}
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		gapi.SetServing(f.ready(pctx) == nil)
 		cancel()

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gintoki/gintoki/debezium"
+	"github.com/gintoki/gintoki/internal/mariadbtest"
+)
+
+// A node marks its answers stale when the change stream shows nothing from
+// the source for longer than --heartbeat-timeout, stays ready meanwhile,
+// and unmarks them when a heartbeat arrives.
+func TestSourceSilenceMarksAnswersStale(t *testing.T) {
+	db := mariadbtest.Start(t)
+	seedSmall(t, db, 3)
+	hbTopic := debezium.HeartbeatTopic("gintoki")
+	broker := startBroker(t, 1, append(testTopics, hbTopic)...)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	beat := func() {
+		t.Helper()
+		rec := &kgo.Record{Topic: hbTopic, Key: []byte(`{"serverName":"gintoki"}`), Value: fmt.Appendf(nil, `{"ts_ms":%d}`, time.Now().UnixMilli())}
+		if err := cl.ProduceSync(context.Background(), rec).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beat()
+	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.HeartbeatTimeout = 500 * time.Millisecond })
+	stale := func() (bool, string) {
+		t.Helper()
+		resp, err := http.Get(n.http + "/v1/products/1/inventory")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET: %s", resp.Status)
+		}
+		return resp.Header.Get("X-Gintoki-Stale") == "true", "X-Gintoki-Stale: " + resp.Header.Get("X-Gintoki-Stale")
+	}
+	fresh := func() (bool, string) { s, h := stale(); return !s, h }
+
+	beat()
+	pollUntil(t, 5*time.Second, fresh)
+	// No more heartbeats: stale once the timeout has passed, and still ready.
+	pollUntil(t, 5*time.Second, stale)
+	if code, body := n.get(t, "/readyz", nil); code != http.StatusOK {
+		t.Errorf("/readyz while the source is silent: %d %s", code, body)
+	}
+	if age := scrape(t, n, "gintoki_change_source_age_seconds"); age < 0.5 {
+		t.Errorf("gintoki_change_source_age_seconds = %v, want ≥ 0.5", age)
+	}
+	beat()
+	pollUntil(t, 5*time.Second, fresh)
+	if age := scrape(t, n, "gintoki_change_source_age_seconds"); age < 0 || age > 5 {
+		t.Errorf("gintoki_change_source_age_seconds = %s after a heartbeat", strconv.FormatFloat(age, 'f', 3, 64))
+	}
+}
+
+// With the relay running, an idle database keeps the node's answers fresh
+// (the relay passes the database's heartbeats, one a second, on); with the
+// relay stopped, they are marked stale; with it back, fresh again.
+func TestRelayHeartbeatsBoundSilence(t *testing.T) {
+	db := mariadbtest.Start(t)
+	seedSmall(t, db, 3)
+	broker := newRestartableBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
+	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
+	fastBeats := func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond }
+	rel := startRelay(t, db, broker.addr(), checkpoint, fastBeats)
+	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.HeartbeatTimeout = 3 * time.Second })
+	staleHeader := func() string {
+		t.Helper()
+		resp, err := http.Get(n.http + "/v1/products/1/inventory")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("X-Gintoki-Stale")
+	}
+	pollUntil(t, 10*time.Second, func() (bool, string) {
+		age := scrape(t, n, "gintoki_change_source_age_seconds")
+		h := staleHeader()
+		return age >= 0 && h == "", fmt.Sprintf("source age %v, X-Gintoki-Stale: %s", age, h)
+	})
+	// Idle for longer than the timeout: heartbeats keep it fresh.
+	for deadline := time.Now().Add(3500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if h := staleHeader(); h != "" {
+			t.Fatalf("marked stale while the relay runs and the database is idle")
+		}
+	}
+	rel.stop()
+	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleHeader(); return h == "true", "X-Gintoki-Stale: " + h })
+	startRelay(t, db, broker.addr(), checkpoint, fastBeats)
+	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleHeader(); return h == "", "X-Gintoki-Stale: " + h })
+}
