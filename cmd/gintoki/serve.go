@@ -181,6 +181,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		m.watchFeed(reg, feed, consumer)
 	}
 	fresh := &freshness{cfg: cfg, svc: svc, store: store, consumer: consumer, feed: feed, log: log}
+	fresh.staleNow.Store(true) // until reportHealth's first check says otherwise
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
