@@ -238,6 +238,12 @@ func waitFile(tb testing.TB, path string) {
 func scrape(tb testing.TB, n *node, name string) float64 {
 	tb.Helper()
 	_, body := n.get(tb, "/metrics", nil)
+	return metricValue(tb, body, name)
+}
+
+// metricValue returns the value of an unlabelled metric in a /metrics body.
+func metricValue(tb testing.TB, body, name string) float64 {
+	tb.Helper()
 	for line := range strings.Lines(body) {
 		if rest, ok := strings.CutPrefix(line, name+" "); ok {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +15,8 @@ import (
 )
 
 // relayMetric returns the value of an unlabelled metric of the relay's
-// /metrics, or -1 if it is not there.
-func relayMetric(tb testing.TB, addr, name string) (float64, int) {
+// /metrics.
+func relayMetric(tb testing.TB, addr, name string) float64 {
 	tb.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -29,16 +27,7 @@ func relayMetric(tb testing.TB, addr, name string) (float64, int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for line := range strings.Lines(string(body)) {
-		if rest, ok := strings.CutPrefix(line, name+" "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return v, resp.StatusCode
-		}
-	}
-	return -1, resp.StatusCode
+	return metricValue(tb, string(body), name)
 }
 
 func statusOf(tb testing.TB, url string) int {
@@ -87,7 +76,7 @@ func TestRelayMetrics(t *testing.T) {
 		code := statusOf(t, "http://"+addr+"/readyz")
 		return code == http.StatusOK, fmt.Sprintf("/readyz %d", code)
 	})
-	if v, _ := relayMetric(t, addr, "gintoki_relay_streaming"); v != 1 {
+	if v := relayMetric(t, addr, "gintoki_relay_streaming"); v != 1 {
 		t.Errorf("gintoki_relay_streaming = %v, want 1", v)
 	}
 
@@ -96,7 +85,7 @@ func TestRelayMetrics(t *testing.T) {
 	db.Exec(t, "UPDATE warehouse_stock_item SET qty_salable = qty_salable + 1 WHERE product_id = 2")
 	db.Exec(t, "DELETE FROM warehouse_stock_item WHERE product_id = 1")
 	pollUntil(t, 20*time.Second, func() (bool, string) {
-		v, _ := relayMetric(t, addr, "gintoki_relay_messages_acked_total")
+		v := relayMetric(t, addr, "gintoki_relay_messages_acked_total")
 		return v == 7, fmt.Sprintf("acked %v messages, want 7", v)
 	})
 	for name, want := range map[string]float64{
@@ -106,17 +95,17 @@ func TestRelayMetrics(t *testing.T) {
 		"gintoki_relay_messages_in_flight":          0,
 		"gintoki_relay_commit_to_ack_seconds_count": 2,
 	} {
-		if v, _ := relayMetric(t, addr, name); v != want {
+		if v := relayMetric(t, addr, name); v != want {
 			t.Errorf("%s = %v, want %v", name, v, want)
 		}
 	}
-	if v, _ := relayMetric(t, addr, "gintoki_relay_last_commit_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
+	if v := relayMetric(t, addr, "gintoki_relay_last_commit_timestamp_seconds"); v < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Errorf("gintoki_relay_last_commit_timestamp_seconds = %v, want about now", v)
 	}
 	// The database is idle now: it says so every second, and the relay
 	// passes that on as heartbeats.
 	pollUntil(t, 10*time.Second, func() (bool, string) {
-		v, _ := relayMetric(t, addr, "gintoki_relay_heartbeats_total")
+		v := relayMetric(t, addr, "gintoki_relay_heartbeats_total")
 		return v >= 2, fmt.Sprintf("%v heartbeats acknowledged, want 2", v)
 	})
 

@@ -15,6 +15,20 @@ import (
 	"github.com/gintoki/gintoki/internal/mariadbtest"
 )
 
+// staleMark returns the X-Gintoki-Stale header of an answer of n.
+func staleMark(tb testing.TB, n *node) string {
+	tb.Helper()
+	resp, err := http.Get(n.http + "/v1/products/1/inventory")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET: %s", resp.Status)
+	}
+	return resp.Header.Get("X-Gintoki-Stale")
+}
+
 // A node marks its answers stale when the change stream shows nothing from
 // the source for longer than --heartbeat-timeout, stays ready meanwhile,
 // and unmarks them when a heartbeat arrives.
@@ -37,19 +51,8 @@ func TestSourceSilenceMarksAnswersStale(t *testing.T) {
 	}
 	beat()
 	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.HeartbeatTimeout = 500 * time.Millisecond })
-	stale := func() (bool, string) {
-		t.Helper()
-		resp, err := http.Get(n.http + "/v1/products/1/inventory")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET: %s", resp.Status)
-		}
-		return resp.Header.Get("X-Gintoki-Stale") == "true", "X-Gintoki-Stale: " + resp.Header.Get("X-Gintoki-Stale")
-	}
-	fresh := func() (bool, string) { s, h := stale(); return !s, h }
+	stale := func() (bool, string) { h := staleMark(t, n); return h == "true", "X-Gintoki-Stale: " + h }
+	fresh := func() (bool, string) { h := staleMark(t, n); return h == "", "X-Gintoki-Stale: " + h }
 
 	beat()
 	pollUntil(t, 5*time.Second, fresh)
@@ -79,28 +82,19 @@ func TestRelayHeartbeatsBoundSilence(t *testing.T) {
 	fastBeats := func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond }
 	rel := startRelay(t, db, broker.addr(), checkpoint, fastBeats)
 	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.HeartbeatTimeout = 3 * time.Second })
-	staleHeader := func() string {
-		t.Helper()
-		resp, err := http.Get(n.http + "/v1/products/1/inventory")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.Header.Get("X-Gintoki-Stale")
-	}
 	pollUntil(t, 10*time.Second, func() (bool, string) {
 		age := scrape(t, n, "gintoki_change_source_age_seconds")
-		h := staleHeader()
+		h := staleMark(t, n)
 		return age >= 0 && h == "", fmt.Sprintf("source age %v, X-Gintoki-Stale: %s", age, h)
 	})
 	// Idle for longer than the timeout: heartbeats keep it fresh.
 	for deadline := time.Now().Add(3500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if h := staleHeader(); h != "" {
+		if h := staleMark(t, n); h != "" {
 			t.Fatalf("marked stale while the relay runs and the database is idle")
 		}
 	}
 	rel.stop()
-	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleHeader(); return h == "true", "X-Gintoki-Stale: " + h })
+	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleMark(t, n); return h == "true", "X-Gintoki-Stale: " + h })
 	startRelay(t, db, broker.addr(), checkpoint, fastBeats)
-	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleHeader(); return h == "", "X-Gintoki-Stale: " + h })
+	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleMark(t, n); return h == "", "X-Gintoki-Stale: " + h })
 }
