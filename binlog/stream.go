@@ -43,21 +43,35 @@ type stream struct {
 	// transaction are logged anew in every transaction, so the cache is
 	// cleared at each commit.
 	shapes map[*replication.TableMapEvent]tableShape
-	// caughtUp is when the last source heartbeat outside a transaction was
-	// received (Unix nanoseconds; 0: none yet). The only field read by
-	// other goroutines.
+	// returned is the commit time of the last transaction Next returned;
+	// it becomes caughtUp when Next is called again, that is once the
+	// caller has handed that transaction on.
+	returned time.Time
+	// caughtUp is the latest time up to which every transaction the source
+	// committed has been returned and handed on (Unix nanoseconds; 0: none
+	// yet). The only field read by other goroutines.
 	caughtUp atomic.Int64
 }
 
 var _ relay.Stream = (*stream)(nil)
 
-// CaughtUpAt implements relay.Stream. The server sends a heartbeat only when
-// it has had nothing to send for the heartbeat period.
+// CaughtUpAt implements relay.Stream: the later of the commit time of the
+// last transaction handed on (any transaction, relayed tables or not) and
+// the receipt of the last heartbeat between transactions. The server sends
+// a heartbeat only when it has had nothing to send for the heartbeat
+// period, and sends transactions in commit order.
 func (s *stream) CaughtUpAt() time.Time {
 	if ns := s.caughtUp.Load(); ns != 0 {
 		return time.Unix(0, ns)
 	}
 	return time.Time{}
+}
+
+// markCaughtUp moves caughtUp forward to t.
+func (s *stream) markCaughtUp(t time.Time) {
+	if ns := t.UnixNano(); ns > s.caughtUp.Load() {
+		s.caughtUp.Store(ns) // only the goroutine calling Next writes it
+	}
 }
 
 // Close implements relay.Stream.
@@ -76,6 +90,10 @@ func (s *stream) Close() error {
 // goes on from the end of the last transaction it returned, so a
 // transaction is never split across connections.
 func (s *stream) Next(ctx context.Context) (relay.Transaction, error) {
+	if !s.returned.IsZero() {
+		s.markCaughtUp(s.returned)
+		s.returned = time.Time{}
+	}
 	for {
 		ev, err := s.next(ctx)
 		if err != nil {
@@ -225,7 +243,7 @@ func (s *stream) handle(ev *replication.BinlogEvent) (tx relay.Transaction, comm
 		s.pending = append(s.pending, e.Events...)
 	case *replication.HeartbeatEvent:
 		if !s.inGroup && s.gtid == "" && len(s.changes) == 0 && len(s.pending) == 0 {
-			s.caughtUp.Store(time.Now().UnixNano())
+			s.markCaughtUp(time.Now())
 		}
 	}
 	return tx, false, nil
@@ -255,6 +273,7 @@ func (s *stream) commit(h *replication.EventHeader) (relay.Transaction, error) {
 		return relay.Transaction{}, fmt.Errorf("commit event at unknown position (file %q, log_pos %d)", s.file, h.LogPos)
 	}
 	at := commitTime(h, time.Now())
+	s.returned = at // Next returns tx
 	for i := range s.changes {
 		s.changes[i].Source.Time = at
 	}

@@ -22,10 +22,12 @@ type Stream interface {
 	// Next blocks until the next transaction has been read, and returns it.
 	// When ctx ends it returns an error wrapping ctx.Err().
 	Next(ctx context.Context) (Transaction, error)
-	// CaughtUpAt returns the last time the source said it had nothing newer
-	// to send (a heartbeat of the source received between transactions),
-	// or the zero Time if it has not yet. It may be called from any
-	// goroutine, also while Next runs.
+	// CaughtUpAt returns the latest time up to which every transaction the
+	// source committed has been returned by Next and handed on (Next was
+	// called again since): the commit time of such a transaction, relayed
+	// tables or not, or when the source said it had nothing newer to send
+	// (a heartbeat between transactions). It is the zero Time before
+	// either. It may be called from any goroutine, also while Next runs.
 	CaughtUpAt() time.Time
 	// Close stops reading and releases the stream's connections.
 	Close() error
@@ -90,8 +92,8 @@ type Config struct {
 	// the bound is still published, alone.
 	MaxInFlight int
 	// HeartbeatInterval is how often a heartbeat message is published when
-	// the source has said it is caught up since the last one and nothing is
-	// in flight (DefaultHeartbeatInterval if zero; negative: never). It lets
+	// the stream has caught up further since the last one and nothing is in
+	// flight (DefaultHeartbeatInterval if zero; negative: never). It lets
 	// consumers tell a quiet source from a stopped relay.
 	HeartbeatInterval time.Duration
 	// AckDelay, if set, is called for each transaction the broker has fully
@@ -245,9 +247,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	return runErr
 }
 
-// heartbeat publishes a heartbeat if the source has said it is caught up
-// since last and nothing is in flight, so that everything read before is in
-// the broker. It returns the caught-up time the latest heartbeat carries. A
+// heartbeat publishes a heartbeat if the stream has caught up further since
+// the last one and nothing is in flight, so that everything read before is
+// in the broker. It returns the caught-up time the latest heartbeat carries. A
 // heartbeat that fails is logged, not fatal: the next one may pass.
 func (r *Relay) heartbeat(ctx context.Context, stream Stream, t *tracker, last time.Time) time.Time {
 	at := stream.CaughtUpAt()
