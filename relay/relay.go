@@ -211,6 +211,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			<-readDone
 			reading = false
 		case <-ticker.C:
+			r.sampleCaughtUp(stream)
 			if p := t.ackedPosition(); p != saved {
 				if err := r.save(ctx, p); err != nil {
 					// Not fatal: the next tick tries again, and a restart
@@ -252,7 +253,7 @@ func (r *Relay) Run(ctx context.Context) error {
 // in the broker. It returns the caught-up time the latest heartbeat carries. A
 // heartbeat that fails is logged, not fatal: the next one may pass.
 func (r *Relay) heartbeat(ctx context.Context, stream Stream, t *tracker, last time.Time) time.Time {
-	at := stream.CaughtUpAt()
+	at := r.sampleCaughtUp(stream)
 	if !at.After(last) || t.inFlight() > 0 {
 		return last
 	}
@@ -263,6 +264,16 @@ func (r *Relay) heartbeat(ctx context.Context, stream Stream, t *tracker, last t
 		}
 		r.stats.Heartbeats.Add(1)
 	})
+	return at
+}
+
+// sampleCaughtUp records the stream's caught-up time in the stats and
+// returns it.
+func (r *Relay) sampleCaughtUp(stream Stream) time.Time {
+	at := stream.CaughtUpAt()
+	if !at.IsZero() {
+		r.stats.caughtUp.Store(at.UnixNano())
+	}
 	return at
 }
 

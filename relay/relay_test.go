@@ -514,6 +514,9 @@ func TestRunPublishesHeartbeats(t *testing.T) {
 	}
 	b[2].done(nil)
 	waitFor(t, "an acknowledged heartbeat", func() bool { return st.Heartbeats.Load() == 1 })
+	if got := st.CaughtUp(); !got.Equal(t1.Add(time.Second)) {
+		t.Errorf("stats caught up at %v, want the stream's %v", got, t1.Add(time.Second))
+	}
 	select {
 	case err := <-h.done:
 		t.Fatalf("relay stopped: %v", err)

@@ -18,6 +18,18 @@ type Stats struct {
 
 	streaming  atomic.Bool
 	lastCommit atomic.Int64 // Unix nanoseconds; 0 before the first transaction
+	caughtUp   atomic.Int64 // Unix nanoseconds; 0 until the stream says
+}
+
+// CaughtUp returns the stream's caught-up time (Stream.CaughtUpAt) as last
+// sampled, about once a second: every transaction the source committed
+// before it has been read and handed to the publisher. Its age is the
+// relay's lag. It is the zero Time until the stream has said.
+func (s *Stats) CaughtUp() time.Time {
+	if ns := s.caughtUp.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 // Streaming reports whether the change stream is open: Run has opened it and

@@ -194,6 +194,13 @@ func registerRelayStats(reg prometheus.Registerer, st *relay.Stats) {
 		}
 		return 0
 	})
+	gaugeFunc(reg, "gintoki_relay_caught_up_timestamp_seconds", "Time up to which every transaction committed in the database has been read and handed to the broker client (0: not yet); time() minus it is the relay's lag.", func() float64 {
+		t := st.CaughtUp()
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.UnixNano()) / 1e9
+	})
 	gaugeFunc(reg, "gintoki_relay_last_commit_timestamp_seconds", "Commit time of the last transaction read with row changes to publish (0: none yet).", func() float64 {
 		t := st.LastCommit()
 		if t.IsZero() {

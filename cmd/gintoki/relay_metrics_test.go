@@ -108,6 +108,9 @@ func TestRelayMetrics(t *testing.T) {
 		v := relayMetric(t, addr, "gintoki_relay_heartbeats_total")
 		return v >= 2, fmt.Sprintf("%v heartbeats acknowledged, want 2", v)
 	})
+	if lag := float64(time.Now().UnixNano())/1e9 - relayMetric(t, addr, "gintoki_relay_caught_up_timestamp_seconds"); lag < 0 || lag > 5 {
+		t.Errorf("the relay's lag by gintoki_relay_caught_up_timestamp_seconds is %.3fs, want under 5s while idle", lag)
+	}
 
 	cancel()
 	select {
