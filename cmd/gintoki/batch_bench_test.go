@@ -2,15 +2,9 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gintoki/gintoki/app"
-	"github.com/gintoki/gintoki/cache"
-	"github.com/gintoki/gintoki/grpcapi"
-	"github.com/gintoki/gintoki/httpapi"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -18,22 +12,7 @@ import (
 // cached products (protobuf bodies), without a transport, against reading
 // the same bodies from a map.
 func BenchmarkGetBatch(b *testing.B) {
-	c, err := cache.New(256 << 20)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := app.New(memStore{}, c, []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}}, app.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := svc.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	bodies := make(map[inventory.ProductID][]byte, benchProducts)
-	for id := 1; id <= benchProducts; id++ {
-		body, err := svc.Get(context.Background(), inventory.ProductID(id), viewProto, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bodies[inventory.ProductID(id)] = body
-	}
+	svc, bodies, _ := warmService(b, benchProducts, viewProto)
 	rng := rand.New(rand.NewPCG(1, 2))
 	batches := make([][]inventory.ProductID, 1024)
 	for i := range batches {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"testing"
 
@@ -12,11 +10,8 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 
-	"github.com/gintoki/gintoki/app"
-	"github.com/gintoki/gintoki/cache"
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
 	"github.com/gintoki/gintoki/grpcapi"
-	"github.com/gintoki/gintoki/httpapi"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -36,23 +31,7 @@ func (c bareCodec) Name() string                             { return "proto" }
 // against a bare grpc-go server returning the same bytes from a map, with
 // no interceptor. Compare the sub-benchmarks' ns/op.
 func BenchmarkGRPCHitPath(b *testing.B) {
-	c, err := cache.New(256 << 20)
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := app.New(memStore{}, c, []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}}, app.Config{}, log)
-	if err := svc.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	bodies := map[int64][]byte{}
-	for id := int64(1); id <= 10_000; id++ {
-		body, err := svc.Get(context.Background(), inventory.ProductID(id), viewProto, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bodies[id] = body
-	}
+	svc, bodies, log := warmService(b, 10_000, viewProto)
 	gs, err := grpcapi.New(svc, grpcapi.Config{View: viewProto}, log, nil).NewGRPCServer()
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +45,7 @@ func BenchmarkGRPCHitPath(b *testing.B) {
 			if err := dec(&req); err != nil {
 				return nil, err
 			}
-			return bodies[req.ProductId], nil
+			return bodies[inventory.ProductID(req.ProductId)], nil
 		}}},
 	}, struct{}{})
 	for _, bc := range []struct {

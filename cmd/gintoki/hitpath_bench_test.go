@@ -52,9 +52,9 @@ func (w *discardWriter) Write(b []byte) (int, error) { w.n += len(b); return len
 
 const benchProducts = 100_000
 
-// warmHandler returns the service's HTTP handler with every demo product
-// cached, and the pre-encoded bodies for a bare baseline.
-func warmHandler(tb testing.TB) (http.Handler, map[int][]byte) {
+// warmService returns a service over memStore with products 1..n cached,
+// their bodies in view (for a bare baseline) and the service's logger.
+func warmService(tb testing.TB, n, view int) (*app.Service, map[inventory.ProductID][]byte, *slog.Logger) {
 	tb.Helper()
 	c, err := cache.New(256 << 20)
 	if err != nil {
@@ -65,15 +65,15 @@ func warmHandler(tb testing.TB) (http.Handler, map[int][]byte) {
 	if err := svc.Start(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	bodies := make(map[int][]byte, benchProducts)
-	for id := 1; id <= benchProducts; id++ {
-		b, err := svc.Get(context.Background(), inventory.ProductID(id), viewJSON, nil)
+	bodies := make(map[inventory.ProductID][]byte, n)
+	for id := inventory.ProductID(1); id <= inventory.ProductID(n); id++ {
+		b, err := svc.Get(context.Background(), id, view, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		bodies[id] = b
 	}
-	return httpapi.New(svc, httpapi.Config{View: viewJSON}, log, nil), bodies
+	return svc, bodies, log
 }
 
 // BenchmarkHTTPHitPath measures one cached read through the HTTP handler
@@ -81,11 +81,12 @@ func warmHandler(tb testing.TB) (http.Handler, map[int][]byte) {
 // against a bare handler that writes the same bytes from a map. Compare the
 // two sub-benchmarks' ns/op.
 func BenchmarkHTTPHitPath(b *testing.B) {
-	h, bodies := warmHandler(b)
+	svc, bodies, log := warmService(b, benchProducts, viewJSON)
+	h := httpapi.New(svc, httpapi.Config{View: viewJSON}, log, nil)
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("product_id"))
 		w.Header()["Content-Type"] = []string{"application/json"}
-		_, _ = w.Write(bodies[id])
+		_, _ = w.Write(bodies[inventory.ProductID(id)])
 	})
 	bareMux := http.NewServeMux()
 	bareMux.Handle("GET /v1/products/{product_id}/inventory", bare)
