@@ -160,11 +160,6 @@ func (h hist) bucketOf(q float64) (lo, hi float64) {
 	return lo, math.Inf(+1)
 }
 
-// quantileLo and quantileHi are the bounds of the bucket that holds the
-// q-quantile.
-func (h hist) quantileLo(q float64) float64 { lo, _ := h.bucketOf(q); return lo }
-func (h hist) quantileHi(q float64) float64 { _, hi := h.bucketOf(q); return hi }
-
 // fractionWithin returns the share of observations at most bound (bound
 // must be one of the bucket bounds; NaN otherwise or without observations).
 func (h hist) fractionWithin(bound float64) float64 {

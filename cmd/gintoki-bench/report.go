@@ -347,27 +347,20 @@ func (r *report) writeMemory(w *mdWriter) {
 	q := m.GCQuantiles
 	w.row("GC pauses (`go_gc_duration_seconds`)", fmt.Sprintf("over the last %d pauses: min %s, p25 %s, p50 %s, p75 %s, max %s", min(m.GCTotal, 256), secs(q[0]), secs(q[0.25]), secs(q[0.5]), secs(q[0.75]), secs(q[1])))
 	if m.SchedPausesOK {
-		h := m.SchedPauses
-		lo, hi := h.bucketOf(0.99)
-		mlo, mhi := h.bucketOf(1)
-		w.row("GC pauses (`gintoki_gc_pause_seconds`, during the load)", fmt.Sprintf("%d pauses; **p99 in (%s, %s]**; p50 in (%s, %s]; the longest in (%s, %s]; ≤ 1 ms: %s",
-			h.Count, secs(lo), secs(hi), secs(h.quantileLo(0.5)), secs(h.quantileHi(0.5)), secs(mlo), secs(mhi), pct(h.fractionWithin(0.001))))
-		if t := m.TracePauses; m.TraceErr != nil || t.N == 0 {
-			w.row("GC pauses in a runtime trace", fmt.Sprintf("no trace: %s", oneLine(firstErr(m.TraceErr, errors.New("no GC pause in it")))))
-		} else {
-			w.row(fmt.Sprintf("GC pauses in a runtime trace (%s of the load)", m.TraceLen), fmt.Sprintf("%d pauses. **World stopped** (until a goroutine ran again): p50 %s, **p99 %s**, max %s; %d above 1 ms. As the runtime records them: p50 %s, p99 %s, max %s; %d above 1 ms",
-				t.N, secs(t.StopP50.Seconds()), secs(t.StopP99.Seconds()), secs(t.StopMax.Seconds()), t.StopOver,
-				secs(t.RecP50.Seconds()), secs(t.RecP99.Seconds()), secs(t.RecMax.Seconds()), t.RecOver))
-		}
-		x := m.RateReads
-		w.row(fmt.Sprintf("second read load: open loop at %s req/s (1M/min)", count(float64(x.Target))), fmt.Sprintf("sent %s req/s, success %s, p50 %.2f ms, p99 %.2f ms; service CPU %.2f cores, generator %.2f; %.0f GC cycles",
-			count(x.Sent), successText(x), ms(x.P50), ms(x.P99), x.ServiceCores, x.GenCores, m.RateGCCount))
-		if r := m.RatePauses; r.Count > 0 {
-			lo, hi := r.bucketOf(0.99)
-			mlo, mhi := r.bucketOf(1)
-			w.row("GC pauses (`gintoki_gc_pause_seconds`, during the second load)", fmt.Sprintf("%d pauses; p99 in (%s, %s]; p50 in (%s, %s]; the longest in (%s, %s]; ≤ 1 ms: %s",
-				r.Count, secs(lo), secs(hi), secs(r.quantileLo(0.5)), secs(r.quantileHi(0.5)), secs(mlo), secs(mhi), pct(r.fractionWithin(0.001))))
-		}
+		w.row("GC pauses (`gintoki_gc_pause_seconds`, during the load)", pauseBuckets(m.SchedPauses))
+	}
+	if t := m.TracePauses; m.TraceErr != nil || t.N == 0 {
+		w.row("GC pauses in a runtime trace", fmt.Sprintf("no trace: %s", oneLine(firstErr(m.TraceErr, errors.New("no GC pause in it")))))
+	} else {
+		w.row(fmt.Sprintf("GC pauses in a runtime trace (%s of the load)", m.TraceLen), fmt.Sprintf("%d pauses. **World stopped** (until a goroutine ran again): p50 %s, **p99 %s**, max %s; %d above 1 ms. As the runtime records them: p50 %s, p99 %s, max %s; %d above 1 ms",
+			t.N, secs(t.StopP50.Seconds()), secs(t.StopP99.Seconds()), secs(t.StopMax.Seconds()), t.StopOver,
+			secs(t.RecP50.Seconds()), secs(t.RecP99.Seconds()), secs(t.RecMax.Seconds()), t.RecOver))
+	}
+	x := m.RateReads
+	w.row(fmt.Sprintf("second read load: open loop at %s req/s (1M/min)", count(float64(x.Target))), fmt.Sprintf("sent %s req/s, success %s, p50 %.2f ms, p99 %.2f ms; service CPU %.2f cores, generator %.2f; %.0f GC cycles",
+		count(x.Sent), successText(x), ms(x.P50), ms(x.P99), x.ServiceCores, x.GenCores, m.RateGCCount))
+	if m.RatePauses.Count > 0 {
+		w.row("GC pauses (`gintoki_gc_pause_seconds`, during the second load)", pauseBuckets(m.RatePauses))
 	}
 	w.line("")
 	w.line("`go_gc_duration_seconds` is a summary over the process's last ≤256 GC pauses (`debug.ReadGCStats`), with quartiles")
@@ -588,4 +581,14 @@ func vegetaRun(c config) string {
 		return ""
 	}
 	return fmt.Sprintf(" and one at %d req/s with vegeta", c.FreshReads[0])
+}
+
+// pauseBuckets describes a pause histogram by the buckets that hold its
+// p99, its median and its longest pause.
+func pauseBuckets(h hist) string {
+	p99lo, p99hi := h.bucketOf(0.99)
+	p50lo, p50hi := h.bucketOf(0.5)
+	maxlo, maxhi := h.bucketOf(1)
+	return fmt.Sprintf("%d pauses; **p99 in (%s, %s]**; p50 in (%s, %s]; the longest in (%s, %s]; ≤ 1 ms: %s",
+		h.Count, secs(p99lo), secs(p99hi), secs(p50lo), secs(p50hi), secs(maxlo), secs(maxhi), pct(h.fractionWithin(0.001)))
 }
