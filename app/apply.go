@@ -10,14 +10,15 @@ import (
 // ApplyChange applies one change from the stream. It is called by the
 // change consumer, one change at a time.
 //
-// For a stock change, under the key's stripe lock:
+// For a stock change, under the key's stripe lock (fill.go has the rules):
+//   - the key's mark is raised to the change's position, so that no later
+//     fill installs a snapshot without it (rule 2);
 //   - a flight loading that key records the change in pending, so its
-//     install cannot put back a value from before it (see flight);
+//     install cannot put back a value from before it (rule 1);
 //   - a cached entry gets the change applied in place by the version rule
 //     (older than what the row reflects: ignored), and is re-rendered;
-//   - a key neither cached nor loading needs nothing: the next load reads a
-//     snapshot that includes the change, which the high mark, raised before
-//     the stripe is locked, makes sure of (see Service.loadSnapshot).
+//   - a key neither cached nor loading needs nothing more: the mark makes
+//     the next fill read a snapshot that includes the change.
 //
 // A warehouse change replaces the directory; cached entries are re-rendered
 // lazily by the first read that sees their epoch is old.
@@ -40,6 +41,7 @@ func (s *Service) applyStock(c inventory.StockChange) {
 	st := s.stripe(c.Product)
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	s.raiseMark(st, c.Product, c.Pos)
 	if f, ok := st.flights[c.Product]; ok {
 		f.pending = append(f.pending, c)
 	}
@@ -100,19 +102,67 @@ func (s *Service) applyTruncate(c inventory.Truncate) {
 		return
 	}
 	// Hold every stripe while clearing, so no fill or re-render installs an
-	// entry from before the truncate after the clear.
+	// entry from before the truncate after the clear; raise the floor under
+	// them, so every later fill reads a snapshot after the truncate.
+	s.lockAll()
 	for i := range s.stripes {
-		st := &s.stripes[i]
-		st.mu.Lock()
-		for _, f := range st.flights {
+		for _, f := range s.stripes[i].flights {
 			f.pending = append(f.pending, c)
 		}
 	}
 	s.cache.Clear()
+	s.marks.raiseFloor(c.Pos)
+	s.unlockAll()
+	s.stats.ChangesApplied.Add(1)
+}
+
+// Invalidate evicts product id's entry because a change for it was consumed
+// that cannot be applied (a record that does not decode). The change's own
+// position is unknown, so later fills of id install only a snapshot after
+// every change consumed so far; a fill of id in flight answers its waiters
+// without caching, marked stale.
+func (s *Service) Invalidate(id inventory.ProductID) {
+	s.stats.Invalidations.Add(1)
+	p := s.highMark()
+	st := s.stripe(id)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if f, ok := st.flights[id]; ok {
+		f.invalidated = true
+	}
+	s.cache.Delete(id)
+	if !p.IsZero() {
+		s.raiseMark(st, id, p)
+	}
+}
+
+// InvalidateAll is Invalidate for every product: for a consumed record that
+// cannot be applied and whose product is unknown. It clears the cache.
+func (s *Service) InvalidateAll() {
+	s.stats.Invalidations.Add(1)
+	p := s.highMark()
+	s.lockAll()
+	defer s.unlockAll()
+	for i := range s.stripes {
+		for _, f := range s.stripes[i].flights {
+			f.invalidated = true
+		}
+	}
+	s.cache.Clear()
+	s.marks.raiseFloor(p)
+}
+
+// lockAll locks every stripe, in order.
+func (s *Service) lockAll() {
+	for i := range s.stripes {
+		s.stripes[i].mu.Lock()
+	}
+}
+
+func (s *Service) unlockAll() {
 	for i := range s.stripes {
 		s.stripes[i].mu.Unlock()
 	}
-	s.stats.ChangesApplied.Add(1)
 }
 
 // applyToRecord applies a pending change to a freshly loaded record.

@@ -6,6 +6,9 @@
 //
 // The fill/change protocol that keeps the cache from ever holding a value
 // older than the database once the change has been consumed is described in
-// docs/consistency.md; the comments on flight and Service.ApplyChange
-// walk through the interleavings it defends against.
+// docs/consistency.md; fill.go walks through its rules beside the code
+// that enforces them, and Service.ApplyChange's comment shows the change
+// side.
+//
+// It imports only the domain (package inventory) and the standard library.
 package app

@@ -21,6 +21,10 @@ type fakeStore struct {
 	load       func(ctx context.Context, ids []inventory.ProductID) (Snapshot, error)
 	calls      atomic.Int64
 	idsLoaded  [][]inventory.ProductID // guarded by mu
+	// warehousesAt and warehousesErr are what LoadWarehouses answers
+	// (guarded by mu; zero: position 1, no error).
+	warehousesAt  inventory.Position
+	warehousesErr error
 }
 
 func (f *fakeStore) LoadProducts(ctx context.Context, ids []inventory.ProductID) (Snapshot, error) {
@@ -33,7 +37,23 @@ func (f *fakeStore) LoadProducts(ctx context.Context, ids []inventory.ProductID)
 }
 
 func (f *fakeStore) LoadWarehouses(context.Context) ([]inventory.Warehouse, inventory.Position, error) {
-	return f.warehouses, pos(1), nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.warehousesErr != nil {
+		return nil, inventory.Position{}, f.warehousesErr
+	}
+	at := f.warehousesAt
+	if at.IsZero() {
+		at = pos(1)
+	}
+	return f.warehouses, at, nil
+}
+
+// setWarehouses sets what LoadWarehouses answers next.
+func (f *fakeStore) setWarehouses(at inventory.Position, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.warehousesAt, f.warehousesErr = at, err
 }
 
 // textRenderer renders "id:CODE=qty,CODE=qty".
@@ -86,9 +106,12 @@ func newTestService(tb testing.TB, store *fakeStore, cfg Config) *Service {
 
 func get(tb testing.TB, s *Service, id inventory.ProductID) string {
 	tb.Helper()
-	b, err := s.Get(context.Background(), id, 0, nil)
-	if err != nil {
+	b, stale, err := s.Get(context.Background(), id, 0, nil)
+	switch {
+	case err != nil:
 		return "error:" + inventory.ErrorCode(err).String()
+	case stale:
+		return "stale|" + string(b)
 	}
 	return string(b)
 }

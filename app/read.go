@@ -2,58 +2,40 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/gintoki/gintoki/inventory"
 )
 
-// flight is one database load of one key in progress. Reads that miss the
-// same key while it is in flight wait for it instead of loading again.
-//
-// The danger it must survive: the load reads the database at some moment,
-// and changes to the key may be consumed between that moment and the
-// install. Installing the loaded value as is could put back a value older
-// than a change this node has already applied, and nothing would ever
-// correct it. So every change consumed for a key while its flight is
-// registered is appended to pending, under the stripe lock, and the install
-// (under the same lock) applies pending on top of the loaded snapshot,
-// keeping only what is newer than the snapshot (Record.Apply's version
-// rule). Changes consumed before the flight was registered are either in
-// the snapshot or detected by startHigh (see Service.load).
-type flight struct {
-	done      chan struct{}      // closed when entry/err are set
-	startHigh inventory.Position // the node's high mark when the flight was registered
-
-	pending []inventory.Change // guarded by the stripe's mu
-
-	entry []byte // the installed entry; set before done is closed
-	err   error  // set before done is closed
-}
-
 // Get appends product id's response body, rendered by renderer number view,
-// to dst. Errors are *inventory.Error (CodeInvalid, CodeNotFound,
-// CodeUnavailable) or the context's error.
-func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) ([]byte, error) {
+// to dst. stale is true when the answer was read from the database but could
+// not be cached, because the database's snapshot stayed behind a change the
+// node consumed for the product: it is the database's answer, possibly
+// older than the stream, and transports mark it stale. Errors are
+// *inventory.Error (CodeInvalid, CodeNotFound, CodeUnavailable) or the
+// context's error.
+func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error) {
 	if err := id.Validate(); err != nil {
-		return dst, err
+		return dst, false, err
 	}
 	dir := s.dir.Load()
 	if dir == nil {
-		return dst, inventory.Errorf(inventory.CodeUnavailable, "not started: warehouse directory not loaded")
+		return dst, false, inventory.Errorf(inventory.CodeUnavailable, "not started: warehouse directory not loaded")
 	}
 	if s.cfg.NoCache {
-		return s.getUncached(ctx, id, view, dst)
+		out, err := s.getUncached(ctx, id, view, dst)
+		return out, false, err
 	}
 	if out, ok, err := s.fromCache(id, view, dst, dir); ok {
-		return out, err
+		return out, false, err
 	}
 	s.stats.Misses.Add(1)
 	fs, err := s.await(ctx, []inventory.ProductID{id})
 	if err != nil {
-		return dst, err
+		return dst, false, err
 	}
-	return s.fromEntry(id, fs[0].entry, view, dst)
+	out, err := s.fromEntry(id, fs[0].entry, view, dst)
+	return out, fs[0].stale, err
 }
 
 // fromCache answers from the cache. ok is false on a miss.
@@ -144,6 +126,8 @@ type BatchResult struct {
 	Bodies [][]byte
 	// NotFound lists the requested ids that do not exist, in request order.
 	NotFound []inventory.ProductID
+	// Stale is true when some answer could not be cached (see Get).
+	Stale bool
 }
 
 // GetBatch reads many products at once. Duplicates are answered once. The
@@ -171,6 +155,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 	found := make([]bool, len(uniq))
 	var missIdx []int
 	var misses []inventory.ProductID
+	var stale bool
 	// Hits are copied into one arena: an entry goes through scratch, its
 	// body is appended to the arena, and bodies are sliced out of it at the
 	// end, once it no longer moves.
@@ -213,6 +198,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 				return BatchResult{}, err
 			}
 			for j, f := range fs {
+				stale = stale || f.stale
 				out, err := s.fromEntry(misses[j], f.entry, view, nil)
 				switch {
 				case err == nil:
@@ -223,7 +209,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 			}
 		}
 	}
-	res := BatchResult{Bodies: make([][]byte, 0, len(uniq))}
+	res := BatchResult{Bodies: make([][]byte, 0, len(uniq)), Stale: stale}
 	for i, id := range uniq {
 		if found[i] {
 			res.Bodies = append(res.Bodies, bodies[i])
@@ -247,143 +233,6 @@ func dedup(ids []inventory.ProductID) []inventory.ProductID {
 		}
 	}
 	return out
-}
-
-// await joins or starts the flights of ids (distinct) and waits for all of
-// them, or for ctx. Flights it starts are loaded together, in one query, by
-// a goroutine of the Service's that does not depend on ctx.
-func (s *Service) await(ctx context.Context, ids []inventory.ProductID) ([]*flight, error) {
-	fs := make([]*flight, len(ids))
-	var mine []inventory.ProductID
-	var mineFs []*flight
-	for i, id := range ids {
-		st := s.stripe(id)
-		st.mu.Lock()
-		if f, ok := st.flights[id]; ok {
-			st.mu.Unlock()
-			fs[i] = f
-			s.stats.Coalesced.Add(1)
-			continue
-		}
-		// Re-check under the lock: a fill may have installed the entry since
-		// the caller's miss, and its flight is then gone.
-		if e, ok := s.cache.Get(nil, id); ok {
-			st.mu.Unlock()
-			fs[i] = doneFlight(e)
-			continue
-		}
-		f := &flight{done: make(chan struct{}), startHigh: s.highMark()}
-		if st.flights == nil {
-			st.flights = make(map[inventory.ProductID]*flight)
-		}
-		st.flights[id] = f
-		st.mu.Unlock()
-		fs[i] = f
-		mine, mineFs = append(mine, id), append(mineFs, f)
-	}
-	if len(mine) > 0 {
-		s.loads.Add(1)
-		go s.load(mine, mineFs)
-	}
-	for _, f := range fs {
-		select {
-		case <-f.done:
-			if f.err != nil {
-				return nil, f.err
-			}
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	return fs, nil
-}
-
-func doneFlight(e []byte) *flight {
-	f := &flight{done: make(chan struct{}), entry: e}
-	close(f.done)
-	return f
-}
-
-// load runs the database load of flights fs (of ids) and installs the
-// results. It always finishes every flight, with an entry or an error,
-// even if the store panics.
-func (s *Service) load(ids []inventory.ProductID, fs []*flight) {
-	defer s.loads.Done()
-	s.stats.Loads.Add(1)
-	snap, err := s.loadSnapshot(ids, fs)
-	if err != nil {
-		s.stats.LoadErrors.Add(1)
-	}
-	for i, id := range ids {
-		s.finish(id, fs[i], snap, err)
-	}
-}
-
-// loadSnapshot loads ids, retrying while the snapshot is not after the high
-// mark every flight saw when it was registered.
-//
-// Why: a change can be consumed before its transaction is visible to new
-// snapshots (the binlog is written before the storage engine commits, and
-// a relay may read it in that gap). If that change's key had no entry and no
-// flight, the change was dropped, and a flight registered after it would
-// load a snapshot without it and install a value older than a change this
-// node already consumed, for good. Every such flight has startHigh at or
-// after that change, and its snapshot is at or before it: the load is
-// retried until the database catches up (microseconds in practice).
-func (s *Service) loadSnapshot(ids []inventory.ProductID, fs []*flight) (snap Snapshot, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = inventory.Errorf(inventory.CodeInternal, "database load panicked: %v", r)
-			s.log.Error("database load panicked", "panic", fmt.Sprint(r), "ids", len(ids))
-		}
-	}()
-	need := inventory.Position{}
-	for _, f := range fs {
-		need = need.Max(f.startHigh)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LoadTimeout)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		snap, err = s.store.LoadProducts(ctx, ids)
-		if err != nil || need.Before(snap.Pos) || need.IsZero() {
-			return snap, err
-		}
-		if attempt == s.cfg.SnapshotRetries {
-			return Snapshot{}, inventory.Errorf(inventory.CodeUnavailable,
-				"database snapshot %v is still not after consumed change %v", snap.Pos, need)
-		}
-		s.stats.SnapshotRetry.Add(1)
-		if err := sleepCtx(ctx, attempt); err != nil {
-			return Snapshot{}, inventory.Wrap(inventory.CodeUnavailable, err, "waiting for the database snapshot to catch up")
-		}
-	}
-}
-
-// finish installs one loaded key (applying what was consumed meanwhile) and
-// releases its waiters.
-func (s *Service) finish(id inventory.ProductID, f *flight, snap Snapshot, err error) {
-	st := s.stripe(id)
-	st.mu.Lock()
-	delete(st.flights, id)
-	if err == nil {
-		rec := inventory.NewRecord(id, snap.Pos, snap.Stock[id])
-		for _, c := range f.pending {
-			applyToRecord(&rec, c)
-		}
-		f.entry = encodeEntry(&rec, s.dir.Load(), s.renderers)
-		s.install(id, f.entry)
-	}
-	f.err = err
-	st.mu.Unlock()
-	close(f.done)
-}
-
-// install stores an entry; the caller holds the key's stripe lock.
-func (s *Service) install(id inventory.ProductID, e []byte) {
-	if err := s.cache.Set(id, e); err != nil {
-		s.stats.OversizeSkips.Add(1)
-		s.cache.Delete(id)
-	}
 }
 
 // getUncached is the database-only read path (Config.NoCache).

@@ -45,7 +45,7 @@ func TestGetAppendsToDst(t *testing.T) {
 	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 3}}})}
 	s := newTestService(t, store, Config{})
 	for range 2 { // miss, then hit
-		b, err := s.Get(context.Background(), 1, 0, []byte("pre|"))
+		b, _, err := s.Get(context.Background(), 1, 0, []byte("pre|"))
 		if err != nil || string(b) != "pre|1:AMS=3" {
 			t.Fatalf("Get = %q, %v", b, err)
 		}
@@ -93,7 +93,7 @@ func TestWaiterDeadline(t *testing.T) {
 	s := newTestService(t, &fakeStore{load: load}, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := s.Get(ctx, 7, 0, nil)
+	_, _, err := s.Get(ctx, 7, 0, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
@@ -131,7 +131,7 @@ func TestLoadErrorAndPanicReachEveryWaiter(t *testing.T) {
 			codes := make([]inventory.Code, 50)
 			for i := range codes {
 				wg.Go(func() {
-					_, err := s.Get(context.Background(), 7, 0, nil)
+					_, _, err := s.Get(context.Background(), 7, 0, nil)
 					codes[i] = inventory.ErrorCode(err)
 				})
 			}

@@ -21,8 +21,15 @@ type Config struct {
 	LoadTimeout time.Duration
 	// SnapshotRetries is how many times a load is retried when the
 	// database's snapshot is older than a change this node already consumed
-	// (default 20). See docs/consistency.md, "the commit window".
+	// for the key (default 20, about 0.75 s of backoff). See
+	// docs/consistency.md, "the commit window". After that, the read is
+	// answered from the last snapshot, uncached and marked stale.
 	SnapshotRetries int
+	// FillFailAfter is how long database loads must have failed, with no
+	// success since, before FillProblem reports it (default 1s).
+	FillFailAfter time.Duration
+	// UpkeepEvery is the period of Run's upkeep (default 1s).
+	UpkeepEvery time.Duration
 	// NoCache makes every read go to the database: the "database only"
 	// baseline for benchmarks. Changes are ignored.
 	NoCache bool
@@ -38,11 +45,20 @@ func (c *Config) setDefaults() {
 	if c.SnapshotRetries <= 0 {
 		c.SnapshotRetries = 20
 	}
+	if c.FillFailAfter <= 0 {
+		c.FillFailAfter = time.Second
+	}
+	if c.UpkeepEvery <= 0 {
+		c.UpkeepEvery = time.Second
+	}
 }
 
 // stripes is the number of per-key lock stripes. Each serialises the
 // writers (fills and changes) of the keys hashed to it, never the hit path.
-const stripes = 1024
+const (
+	stripeBits = 10
+	stripes    = 1 << stripeBits
+)
 
 // Service reads product inventory through the cache and applies the change
 // stream to it. It is safe for concurrent use. Hits take no lock of the
@@ -67,13 +83,15 @@ type Service struct {
 	early   []func(*inventory.Directory) *inventory.Directory
 
 	// highMu protects high: the latest stream position of any change this
-	// node has applied. A fill whose snapshot is not after the high mark
-	// seen when it started may miss a change already consumed, so it is
-	// retried (see load).
+	// node has consumed. Only invalidations use it: a record that cannot be
+	// decoded has no position of its own, so fills after it must be after
+	// everything consumed so far (see Invalidate).
 	highMu sync.Mutex
 	high   inventory.Position
 
 	stripes [stripes]stripe
+	marks   markBook   // what the per-key marks share (marks.go)
+	health  fillHealth // whether database loads are failing
 
 	// loads tracks the load goroutines, so Close can wait for them.
 	loads sync.WaitGroup
@@ -85,6 +103,7 @@ type Service struct {
 type stripe struct {
 	mu      sync.Mutex
 	flights map[inventory.ProductID]*flight // guarded by mu
+	marks   map[inventory.ProductID]mark    // guarded by mu; see marks.go
 }
 
 // Stats are the Service's counters, read with atomic loads.
@@ -96,6 +115,8 @@ type Stats struct {
 	Loads          atomic.Uint64 // database loads (one per batch of misses)
 	LoadErrors     atomic.Uint64 // database loads that failed or panicked
 	SnapshotRetry  atomic.Uint64 // loads retried because the snapshot was behind the stream
+	UnsafeFills    atomic.Uint64 // fills answered uncached and stale: the snapshot stayed behind the stream
+	Invalidations  atomic.Uint64 // Invalidate and InvalidateAll calls
 	Rerenders      atomic.Uint64 // entries re-rendered after a warehouse change
 	ChangesApplied atomic.Uint64 // changes that altered a cached entry or the directory
 	ChangesIgnored atomic.Uint64 // changes for uncached products or already reflected
@@ -142,7 +163,7 @@ func (s *Service) Close() { s.loads.Wait() }
 
 func (s *Service) stripe(id inventory.ProductID) *stripe {
 	// Fibonacci hashing spreads sequential ids over the stripes.
-	return &s.stripes[(uint64(id)*0x9E3779B97F4A7C15)>>54]
+	return &s.stripes[(uint64(id)*0x9E3779B97F4A7C15)>>(64-stripeBits)]
 }
 
 // raiseHigh records that a change at pos has been consumed.

@@ -26,7 +26,9 @@ import (
 
 // Reader is the use case the gRPC API serves.
 type Reader interface {
-	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) ([]byte, error)
+	// Get's stale is true for an answer the node could not cache and marks
+	// stale (see app.Service.Get).
+	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error)
 	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
 }
 
@@ -139,9 +141,12 @@ func handleGet(srv any, ctx context.Context, dec func(any) error, interceptor gr
 		return nil, status.Errorf(codes.InvalidArgument, "malformed request: %v", err)
 	}
 	call := func(ctx context.Context, _ any) (any, error) {
-		body, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.view, nil)
+		body, stale, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.view, nil)
 		if err != nil {
 			return nil, toStatus(err)
+		}
+		if stale {
+			_ = grpc.SetTrailer(ctx, staleTrailer)
 		}
 		return rawMessage(body), nil
 	}
@@ -162,6 +167,9 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		res, err := s.reader.GetBatch(ctx, ids, s.view)
 		if err != nil {
 			return nil, toStatus(err)
+		}
+		if res.Stale {
+			_ = grpc.SetTrailer(ctx, staleTrailer)
 		}
 		size := 11 * len(res.NotFound)
 		for _, b := range res.Bodies {

@@ -49,9 +49,9 @@ type fakeReader struct {
 	get func(id inventory.ProductID) ([]byte, error)
 }
 
-func (f fakeReader) Get(_ context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, error) {
+func (f fakeReader) Get(_ context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
 	b, err := f.get(id)
-	return append(dst, b...), err
+	return append(dst, b...), false, err
 }
 
 func (f fakeReader) GetBatch(context.Context, []inventory.ProductID, int) (app.BatchResult, error) {

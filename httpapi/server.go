@@ -29,7 +29,9 @@ import (
 
 // Reader is the use case the HTTP API serves.
 type Reader interface {
-	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) ([]byte, error)
+	// Get's stale is true for an answer the node could not cache and marks
+	// stale (see app.Service.Get).
+	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error)
 	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
 }
 
@@ -75,7 +77,10 @@ type observerKey struct {
 	status int
 }
 
-var jsonContentType = []string{"application/json"}
+var (
+	jsonContentType = []string{"application/json"}
+	staleValue      = []string{"true"}
+)
 
 //go:embed openapi.yaml
 var openAPI []byte
@@ -148,7 +153,7 @@ func (s *Server) route(name string, h handler) http.Handler {
 		hdr := w.Header()
 		hdr[requestid.Header] = []string{id}
 		if s.cfg.Stale() {
-			hdr["X-Gintoki-Stale"] = []string{"true"}
+			hdr["X-Gintoki-Stale"] = staleValue
 		}
 		status := http.StatusInternalServerError
 		defer func() {
@@ -206,12 +211,15 @@ func (s *Server) handleCache(w http.ResponseWriter, r *http.Request, reqID strin
 func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, id inventory.ProductID, reqID string) int {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	body, err := s.reader.Get(r.Context(), id, s.cfg.View, (*bp)[:0])
+	body, stale, err := s.reader.Get(r.Context(), id, s.cfg.View, (*bp)[:0])
 	*bp = body[:0]
 	if err != nil {
 		return s.fail(w, err, reqID)
 	}
 	w.Header()["Content-Type"] = jsonContentType
+	if stale {
+		w.Header()["X-Gintoki-Stale"] = staleValue
+	}
 	_, _ = w.Write(body)
 	return http.StatusOK
 }
@@ -253,6 +261,9 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, reqID strin
 		return s.fail(w, err, reqID)
 	}
 	w.Header()["Content-Type"] = jsonContentType
+	if res.Stale {
+		w.Header()["X-Gintoki-Stale"] = staleValue
+	}
 	size := 32 + 21*len(res.NotFound)
 	for _, b := range res.Bodies {
 		size += len(b) + 1

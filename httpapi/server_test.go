@@ -19,9 +19,9 @@ type fakeReader struct {
 	get func(ctx context.Context, id inventory.ProductID) ([]byte, error)
 }
 
-func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, error) {
+func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
 	b, err := f.get(ctx, id)
-	return append(dst, b...), err
+	return append(dst, b...), false, err
 }
 
 func (f fakeReader) GetBatch(ctx context.Context, ids []inventory.ProductID, _ int) (app.BatchResult, error) {

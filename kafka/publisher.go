@@ -103,9 +103,22 @@ func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message, done func
 		done(nil)
 		return
 	}
-	if err := p.ensureTopics(ctx, msgs); err != nil {
-		done(err)
-		return
+	// A broker that is restarting or unreachable is waited for, as the
+	// producer itself does: only the relay's own stop ends the wait.
+	for attempt := 0; ; attempt++ {
+		err := p.ensureTopics(ctx, msgs)
+		if err == nil {
+			break
+		}
+		if attempt%10 == 0 {
+			p.log.Warn("cannot create the change topics yet; retrying", "attempt", attempt+1, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			done(fmt.Errorf("%w (stopped while retrying: %w)", err, ctx.Err()))
+			return
+		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, time.Second)):
+		}
 	}
 	b := &publisherBatch{done: done}
 	b.remaining.Store(int64(len(msgs)))

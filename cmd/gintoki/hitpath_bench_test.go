@@ -67,7 +67,7 @@ func warmService(tb testing.TB, n, view int) (*app.Service, map[inventory.Produc
 	}
 	bodies := make(map[inventory.ProductID][]byte, n)
 	for id := inventory.ProductID(1); id <= inventory.ProductID(n); id++ {
-		b, err := svc.Get(context.Background(), id, view, nil)
+		b, _, err := svc.Get(context.Background(), id, view, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -37,6 +37,15 @@ func newServeMetrics(reg prometheus.Registerer, svc *app.Service, c *cache.Cache
 	counterFunc(reg, "gintoki_db_loads_total", "Database loads started by cache misses (one per batch of misses).", load(&st.Loads))
 	counterFunc(reg, "gintoki_db_load_failures_total", "Database loads that failed or panicked (not cached).", load(&st.LoadErrors))
 	counterFunc(reg, "gintoki_db_snapshot_retries_total", "Loads retried because the database snapshot was behind a consumed change.", load(&st.SnapshotRetry))
+	counterFunc(reg, "gintoki_fills_uncached_total", "Misses answered from the database uncached and marked stale: the snapshot stayed behind a change consumed for the product.", load(&st.UnsafeFills))
+	counterFunc(reg, "gintoki_invalidations_total", "Products (or, for a record with no readable key, the whole cache) evicted because a consumed change record could not be applied.", load(&st.Invalidations))
+	gaugeFunc(reg, "gintoki_fill_marks", "Products with a consumed change that no database snapshot is known to include yet; stays near 0 unless the stream is ahead of the database.", func() float64 { return float64(svc.Marks()) })
+	gaugeFunc(reg, "gintoki_fills_failing", "1 while database fills have been failing (no success since) for a second or more; the node is then not ready.", func() float64 {
+		if svc.FillProblem() != nil {
+			return 1
+		}
+		return 0
+	})
 	counterFunc(reg, "gintoki_cache_rerenders_total", "Entries re-rendered after a warehouse change.", load(&st.Rerenders))
 	counterFunc(reg, "gintoki_changes_applied_total", "Changes that altered a cached entry or the warehouse directory.", load(&st.ChangesApplied))
 	counterFunc(reg, "gintoki_changes_ignored_total", "Changes for uncached products, or already reflected (duplicates, replays).", load(&st.ChangesIgnored))

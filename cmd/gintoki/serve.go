@@ -219,6 +219,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		g.Go(func() error { return consumer.Run(gctx) })
 	}
 	g.Go(func() error { return startService(gctx, svc, consumer, log) })
+	g.Go(func() error { return svc.Run(gctx) })
 	g.Go(func() error { return fresh.reportHealth(gctx, gapi) })
 	g.Go(func() error {
 		if err := hsrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
@@ -357,6 +358,9 @@ func (f *freshness) ready(ctx context.Context) error {
 		return errors.New("warehouse directory not loaded")
 	}
 	if err := f.streamProblem(); err != nil {
+		return err
+	}
+	if err := f.svc.FillProblem(); err != nil {
 		return err
 	}
 	return f.store.Ping(ctx)

@@ -129,6 +129,13 @@ func (n *node) waitReady(tb testing.TB) {
 // get does a GET and returns the status and body.
 func (n *node) get(tb testing.TB, path string, hdr http.Header) (int, string) {
 	tb.Helper()
+	code, _, body := n.getFull(tb, path, hdr)
+	return code, body
+}
+
+// getFull is get that also returns the response's header.
+func (n *node) getFull(tb testing.TB, path string, hdr http.Header) (int, http.Header, string) {
+	tb.Helper()
 	req, _ := http.NewRequest("GET", n.http+path, nil)
 	for k, v := range hdr {
 		req.Header[k] = v
@@ -139,7 +146,7 @@ func (n *node) get(tb testing.TB, path string, hdr http.Header) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 func (n *node) post(tb testing.TB, path, body string) (int, string) {
