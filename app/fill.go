@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -100,8 +101,7 @@ func (s *Service) await(ctx context.Context, ids []inventory.ProductID) ([]*flig
 		mine, mineFs = append(mine, id), append(mineFs, f)
 	}
 	if len(mine) > 0 {
-		s.loads.Add(1)
-		go s.load(mine, mineFs)
+		s.queue.add(s, mine, mineFs)
 	}
 	for _, f := range fs {
 		select {
@@ -116,13 +116,67 @@ func (s *Service) await(ctx context.Context, ids []inventory.ProductID) ([]*flig
 	return fs, nil
 }
 
+// fillQueue gathers the flights waiting for a database load, group-commit
+// style: a miss that finds a loader free is loaded at once, alone; misses
+// that arrive while every loader is busy gather, and the next free loader
+// takes all of them (up to Config.FillBatch) as one snapshot query. So a
+// burst of misses of different keys costs few queries, never more than
+// Config.Loaders at once, and a lone miss waits for no timer.
+type fillQueue struct {
+	mu      sync.Mutex // protects the fields below
+	ids     []inventory.ProductID
+	fs      []*flight
+	running int // loader goroutines
+}
+
+// add queues flights fs (of ids) and starts a loader if one is free.
+func (q *fillQueue) add(s *Service, ids []inventory.ProductID, fs []*flight) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ids, q.fs = append(q.ids, ids...), append(q.fs, fs...)
+	if q.running < s.cfg.Loaders {
+		q.running++
+		s.loads.Add(1)
+		go s.loader()
+	}
+}
+
+// take removes up to n queued flights; ok is false (and the caller's
+// loader is counted out) when none are queued.
+func (q *fillQueue) take(n int) (ids []inventory.ProductID, fs []*flight, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.ids) == 0 {
+		q.running--
+		return nil, nil, false
+	}
+	n = min(n, len(q.ids))
+	ids, fs = q.ids[:n:n], q.fs[:n:n]
+	q.ids, q.fs = q.ids[n:], q.fs[n:]
+	if len(q.ids) == 0 {
+		q.ids, q.fs = nil, nil // let the backing arrays go
+	}
+	return ids, fs, true
+}
+
+// loader loads queued flights until none are left.
+func (s *Service) loader() {
+	defer s.loads.Done()
+	for {
+		ids, fs, ok := s.queue.take(s.cfg.FillBatch)
+		if !ok {
+			return
+		}
+		s.load(ids, fs)
+	}
+}
+
 // load reads flights fs (of ids) from the database and finishes each one:
 // installed if its snapshot is after its need, retried while it is not,
 // and answered uncached once the retries are spent (rule 3). It always
 // finishes every flight, with an entry or an error, even if the store
 // panics.
 func (s *Service) load(ids []inventory.ProductID, fs []*flight) {
-	defer s.loads.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LoadTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {

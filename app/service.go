@@ -25,6 +25,12 @@ type Config struct {
 	// docs/consistency.md, "the commit window". After that, the read is
 	// answered from the last snapshot, uncached and marked stale.
 	SnapshotRetries int
+	// Loaders bounds the database queries that fills run at once (default
+	// 8). Misses that arrive while every loader is busy gather and are
+	// loaded together; keep it at or below the store's connection pool.
+	Loaders int
+	// FillBatch is the most ids one fill query asks for (default 500).
+	FillBatch int
 	// FillFailAfter is how long database loads must have failed, with no
 	// success since, before FillProblem reports it (default 1s).
 	FillFailAfter time.Duration
@@ -44,6 +50,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.SnapshotRetries <= 0 {
 		c.SnapshotRetries = 20
+	}
+	if c.Loaders <= 0 {
+		c.Loaders = 8
+	}
+	if c.FillBatch <= 0 {
+		c.FillBatch = 500
 	}
 	if c.FillFailAfter <= 0 {
 		c.FillFailAfter = time.Second
@@ -93,7 +105,8 @@ type Service struct {
 	marks   markBook   // what the per-key marks share (marks.go)
 	health  fillHealth // whether database loads are failing
 
-	// loads tracks the load goroutines, so Close can wait for them.
+	queue fillQueue // flights waiting for a loader (fill.go)
+	// loads tracks the loader goroutines, so Close can wait for them.
 	loads sync.WaitGroup
 
 	stats Stats

@@ -40,6 +40,7 @@ type serveConfig struct {
 	MemoryHeadroom   int
 	NoCache          bool
 	MaxBatch         int
+	FillQueries      int
 	LoadTimeout      time.Duration
 	Brokers          string
 	TopicPrefix      string
@@ -65,6 +66,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 		"counts as live heap and lets garbage grow as large as the cache")
 	fs.BoolVar(&c.NoCache, "no-cache", false, "read the database on every request (a benchmark baseline; no change consumer)")
 	fs.IntVar(&c.MaxBatch, "max-batch", 1000, "largest number of ids in one batch request")
+	fs.IntVar(&c.FillQueries, "fill-queries", 8, "most cache-fill queries run at once; misses that arrive meanwhile gather into one query each. "+
+		"The database pool is this plus 2 connections (readiness and upkeep), so no burst of misses opens more")
 	fs.DurationVar(&c.LoadTimeout, "load-timeout", 2*time.Second, "time limit of one database load")
 	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", "gintoki", "change topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
@@ -92,6 +95,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.HeartbeatTimeout < 0 {
 		errs = append(errs, errors.New("--heartbeat-timeout must not be negative"))
+	}
+	if c.FillQueries <= 0 {
+		errs = append(errs, errors.New("--fill-queries must be positive"))
 	}
 	if c.LoadTimeout <= 0 || c.MaxLag <= 0 || c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--load-timeout, --max-lag and --shutdown-timeout must be positive"))
@@ -151,7 +157,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		newGCPauseCollector(),
 	)
 
-	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, WithWarehouses: cfg.NoCache}, log, reg)
+	pool := cfg.FillQueries + 2 // fills, plus readiness pings and upkeep probes
+	if cfg.NoCache {
+		pool = 0 // the store's default: every request is a query
+	}
+	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, WithWarehouses: cfg.NoCache,
+		MaxOpenConns: pool}, log, reg)
 	if err != nil {
 		return err
 	}
@@ -161,7 +172,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		return err
 	}
 	svc := app.New(store, c, []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}},
-		app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, NoCache: cfg.NoCache}, log)
+		app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries, NoCache: cfg.NoCache}, log)
 	defer svc.Close()
 
 	m := newServeMetrics(reg, svc, c)
