@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
+	"github.com/gintoki/gintoki/app"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -57,28 +59,38 @@ type Decoder struct {
 // the event names none. When the key names a primary-key column, it must
 // agree with the row.
 //
-// Every error wraps ErrUnknownTable or ErrMalformed. Decode never panics.
+// Events flattened by Debezium's ExtractNewRecordState transform are
+// accepted when they carry the operation and the source position (see
+// decodeFlattened); without them they are refused with an error that
+// names the settings to add.
+//
+// Every error wraps ErrUnknownTable or ErrMalformed. An error about a
+// record of the stock table is also an *app.UnapplicableError, saying
+// which product the lost change could have touched, when that is known.
+// Decode never panics.
 func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, error) {
 	if strings.HasPrefix(topic, HeartbeatTopicPrefix+".") {
 		return decodeHeartbeat(value)
 	}
+	c, kind, op, err := d.decode(topic, key, value)
+	if err != nil && kind == inventory.TableStock {
+		product, known := stockProductOf(op, key, value)
+		return nil, &app.UnapplicableError{Product: product, KeyKnown: known, Err: err}
+	}
+	return c, err
+}
+
+// decode decodes a change record. With its error it returns the table
+// the record belongs to when that is known (from source.table, or from
+// the topic when the value cannot be read), and its op if it has one.
+func (d Decoder) decode(topic string, key, value []byte) (c inventory.Change, kind inventory.Table, op string, err error) {
 	env, ok, err := decodeEnvelopeOf(value)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, d.tableKind(topic[strings.LastIndexByte(topic, '.')+1:]), "", fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if !ok {
-		return nil, nil
+		return nil, 0, "", nil
 	}
-	if env.Op == nil {
-		return nil, fmt.Errorf("%w: no op", ErrMalformed)
-	}
-	op := *env.Op
-	switch op {
-	case "c", "u", "d", "r", "t":
-	default:
-		return nil, fmt.Errorf("%w: unknown op %s", ErrMalformed, decodeQuote(op))
-	}
-
 	table := ""
 	if env.Source != nil && env.Source.Table != nil {
 		table = *env.Source.Table
@@ -86,21 +98,72 @@ func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, erro
 	if table == "" {
 		table = topic[strings.LastIndexByte(topic, '.')+1:]
 	}
-	var kind inventory.Table
+	kind = d.tableKind(table)
+	if env.Op == nil {
+		return nil, kind, "", fmt.Errorf("%w: no op", ErrMalformed)
+	}
+	op = *env.Op
+	switch op {
+	case "c", "u", "d", "r", "t":
+	default:
+		return nil, kind, op, fmt.Errorf("%w: unknown op %s", ErrMalformed, decodeQuote(op))
+	}
+	if kind == 0 {
+		return nil, 0, op, fmt.Errorf("%w %s (topic %s)", ErrUnknownTable, decodeQuote(table), decodeQuote(topic))
+	}
+	c, err = decodeChange(kind, op, env, key)
+	if err != nil {
+		return nil, kind, op, fmt.Errorf("%w: %s op %s: %v", ErrMalformed, table, op, err)
+	}
+	return c, kind, op, nil
+}
+
+// tableKind returns the kind of a tracked table, or 0.
+func (d Decoder) tableKind(table string) inventory.Table {
 	switch table {
 	case d.stockTable():
-		kind = inventory.TableStock
+		return inventory.TableStock
 	case d.warehouseTable():
-		kind = inventory.TableWarehouse
-	default:
-		return nil, fmt.Errorf("%w %s (topic %s)", ErrUnknownTable, decodeQuote(table), decodeQuote(topic))
+		return inventory.TableWarehouse
 	}
+	return 0
+}
 
-	c, err := decodeChange(kind, op, env, key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s op %s: %v", ErrMalformed, table, op, err)
+// stockProductOf returns the product a stock record names, if it names
+// exactly one: every product_id in its key and row images must be a valid
+// id, and the same. A truncate names every product.
+func stockProductOf(op string, key, value []byte) (inventory.ProductID, bool) {
+	if op == "t" {
+		return 0, false
 	}
-	return c, nil
+	var rows []decodeRow
+	k, err := decodeKeyOf(key)
+	if err != nil {
+		return 0, false
+	}
+	rows = append(rows, k)
+	if env, ok, err := decodeEnvelopeOf(value); err == nil && ok {
+		for _, img := range []json.RawMessage{env.Before, env.After} {
+			r, err := decodeRowOf(img, "row")
+			if err != nil {
+				return 0, false
+			}
+			rows = append(rows, r)
+		}
+	}
+	var id int64
+	for _, r := range rows {
+		raw, ok := r["product_id"]
+		if !ok {
+			continue
+		}
+		n, err := decodeInt(raw, "product_id", 1, math.MaxInt64)
+		if err != nil || (id != 0 && n != id) {
+			return 0, false
+		}
+		id = n
+	}
+	return inventory.ProductID(id), id != 0
 }
 
 func (d Decoder) stockTable() string {
@@ -145,7 +208,9 @@ type decodeRecord struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// decodeEnvelopeOf parses a record value. ok is false for a tombstone.
+// decodeEnvelopeOf parses a record value. ok is false for a tombstone. A
+// value that is not an envelope is read as a row flattened by
+// ExtractNewRecordState.
 func decodeEnvelopeOf(value []byte) (env decodeEnvelope, ok bool, err error) {
 	if len(value) == 0 || decodeIsNull(bytes.TrimSpace(value)) {
 		return env, false, nil
@@ -154,14 +219,20 @@ func decodeEnvelopeOf(value []byte) (env decodeEnvelope, ok bool, err error) {
 	if err := json.Unmarshal(value, &rec); err != nil {
 		return env, false, fmt.Errorf("value: %v", err)
 	}
-	if rec.Payload == nil {
-		return rec.decodeEnvelope, true, nil
+	body := json.RawMessage(value)
+	env = rec.decodeEnvelope
+	if rec.Payload != nil {
+		if decodeIsNull(rec.Payload) {
+			return env, false, nil
+		}
+		body, env = rec.Payload, decodeEnvelope{}
+		if err := json.Unmarshal(rec.Payload, &env); err != nil {
+			return env, false, fmt.Errorf("value payload: %v", err)
+		}
 	}
-	if decodeIsNull(rec.Payload) {
-		return env, false, nil
-	}
-	if err := json.Unmarshal(rec.Payload, &env); err != nil {
-		return env, false, fmt.Errorf("value payload: %v", err)
+	if env.Op == nil && env.Source == nil && env.Before == nil && env.After == nil {
+		env, err = decodeFlattened(body)
+		return env, err == nil, err
 	}
 	return env, true, nil
 }
