@@ -77,9 +77,11 @@ func (f *Feed) reject(m *Message, err error) {
 // evict drops what the lost change could have touched and says what.
 func (f *Feed) evict(ue *UnapplicableError) string {
 	if ue.KeyKnown {
+		f.svc.Invalidate(ue.Product)
 		f.evictedProducts.Add(1)
 		return fmt.Sprintf("product %d", ue.Product)
 	}
+	f.svc.InvalidateAll()
 	f.evictedAll.Add(1)
 	return "every product"
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,5 +108,47 @@ func TestFeedRejectLogsEveryRecordUpToARateLimit(t *testing.T) {
 	}
 	if p, all := feed.Evicted(); p != 12 || all != 1 {
 		t.Errorf("Evicted() = %d, %d; want 12, 1", p, all)
+	}
+}
+
+// A rejected stock record evicts the entry of the product it names, and
+// only that one; a record that names none evicts every entry. The next
+// read fills from the store, which has the change the record carried.
+func TestFeedRejectEvicts(t *testing.T) {
+	qty := map[inventory.ProductID]int32{1: 5, 2: 7}
+	var mu sync.Mutex // guards qty
+	store := &fakeStore{load: func(_ context.Context, ids []inventory.ProductID) (Snapshot, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		snap := Snapshot{Pos: pos(100), Stock: map[inventory.ProductID][]inventory.Stock{}}
+		for _, id := range ids {
+			snap.Stock[id] = []inventory.Stock{{Warehouse: 1, Qty: qty[id]}}
+		}
+		return snap, nil
+	}}
+	svc := newTestService(t, store, Config{})
+	feed := NewFeed(svc, rejectingDecoder(), FeedConfig{}, slog.New(slog.DiscardHandler))
+	if get(t, svc, 1) != "1:AMS=5" || get(t, svc, 2) != "2:AMS=7" {
+		t.Fatal("fills")
+	}
+	// The database changes; the change events that say so cannot be read.
+	mu.Lock()
+	qty[1], qty[2] = 6, 8
+	mu.Unlock()
+	if get(t, svc, 1) != "1:AMS=5" {
+		t.Fatal("not served from the cache")
+	}
+
+	feed.Handle([]Message{{Topic: "s", Key: []byte("p1")}})
+	if got1, got2 := get(t, svc, 1), get(t, svc, 2); got1 != "1:AMS=6" || got2 != "2:AMS=7" {
+		t.Fatalf("after a rejected record for product 1: %q, %q; want it refilled and product 2 untouched", got1, got2)
+	}
+	feed.Handle([]Message{{Topic: "s", Key: []byte("?")}})
+	if got := get(t, svc, 2); got != "2:AMS=8" {
+		t.Fatalf("after a rejected record naming no product: %q, want a refill", got)
+	}
+	feed.Handle([]Message{{Topic: "s", Key: []byte("other")}}) // not a stock record: nothing to evict
+	if p, all := feed.Evicted(); p != 1 || all != 1 {
+		t.Errorf("Evicted() = %d, %d; want 1, 1", p, all)
 	}
 }
