@@ -26,8 +26,10 @@ type Decoder interface {
 }
 
 // Feed applies change-stream records to a Service: decode, apply, count. A
-// record that cannot be decoded is counted, logged (at most once per
-// LogEvery) and skipped: it never stops the stream.
+// record that cannot be decoded never stops the stream: it is counted,
+// logged at error level with its topic, partition and offset (up to a
+// rate limit), skipped, and what its change could have touched is evicted
+// (see reject).
 type Feed struct {
 	svc *Service
 	dec Decoder
@@ -42,9 +44,18 @@ type Feed struct {
 	applied     atomic.Uint64
 	sourceTime  atomic.Int64 // unix nanos: latest commit or heartbeat time seen
 
-	mu        sync.Mutex        // protects the fields below
-	malformed map[string]uint64 // by reason
-	lastLog   time.Time
+	// evictedProducts and evictedAll count rejected stock records that
+	// evicted one product's entry, or every entry.
+	evictedProducts atomic.Uint64
+	evictedAll      atomic.Uint64
+
+	mu             sync.Mutex        // protects the fields below
+	malformed      map[string]uint64 // by reason
+	logBurst       int               // lines per window (feedLogBurst; tests lower it)
+	logWindow      time.Duration     // feedLogWindow
+	logWindowStart time.Time         // start of the current log rate window
+	logsInWindow   int               // lines logged in it
+	suppressed     uint64            // rejects not logged since the last line
 }
 
 // FeedConfig configures a Feed.
@@ -56,12 +67,10 @@ type FeedConfig struct {
 	Reason func(error) string
 }
 
-// feedLogEvery rate-limits the log line for bad records.
-const feedLogEvery = 10 * time.Second
-
 // NewFeed returns a Feed applying to svc.
 func NewFeed(svc *Service, dec Decoder, cfg FeedConfig, log *slog.Logger) *Feed {
-	return &Feed{svc: svc, dec: dec, log: log, observe: cfg.ObserveDelay, reason: cfg.Reason, malformed: map[string]uint64{}}
+	return &Feed{svc: svc, dec: dec, log: log, observe: cfg.ObserveDelay, reason: cfg.Reason, malformed: map[string]uint64{},
+		logBurst: feedLogBurst, logWindow: feedLogWindow}
 }
 
 // Handle applies msgs in order. It is called by one goroutine, the
@@ -93,24 +102,6 @@ func (f *Feed) Handle(msgs []Message) {
 	}
 }
 
-func (f *Feed) reject(m *Message, err error) {
-	reason := "malformed"
-	if f.reason != nil {
-		reason = f.reason(err)
-	}
-	f.mu.Lock()
-	f.malformed[reason]++
-	logNow := time.Since(f.lastLog) >= feedLogEvery
-	if logNow {
-		f.lastLog = time.Now()
-	}
-	f.mu.Unlock()
-	if logNow {
-		f.log.Warn("skipped a change record that cannot be applied (further ones are counted, logged at most every 10s)",
-			"topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason, "err", err)
-	}
-}
-
 // Applied returns the number of changes applied.
 func (f *Feed) Applied() uint64 { return f.applied.Load() }
 
@@ -134,6 +125,10 @@ func (f *Feed) SourceTime() time.Time {
 	}
 	return time.Unix(0, n)
 }
+
+// Evicted returns how many rejected records evicted one product's entry,
+// and how many evicted every entry.
+func (f *Feed) Evicted() (products, all uint64) { return f.evictedProducts.Load(), f.evictedAll.Load() }
 
 // Rejected returns the count of skipped records by reason.
 func (f *Feed) Rejected() map[string]uint64 {

@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gintoki/gintoki/app"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -59,28 +59,38 @@ type Decoder struct {
 // the event names none. When the key names a primary-key column, it must
 // agree with the row.
 //
-// Every error wraps ErrUnknownTable or ErrMalformed. Decode never panics.
+// Events flattened by Debezium's ExtractNewRecordState transform are
+// accepted when they carry the operation and the source position (see
+// decodeFlattened); without them they are refused with an error that
+// names the settings to add.
+//
+// Every error wraps ErrUnknownTable or ErrMalformed. An error about a
+// record of the stock table is also an *app.UnapplicableError, saying
+// which product the lost change could have touched, when that is known.
+// Decode never panics.
 func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, error) {
 	if strings.HasPrefix(topic, HeartbeatTopicPrefix+".") {
 		return decodeHeartbeat(value)
 	}
+	c, kind, op, err := d.decode(topic, key, value)
+	if err != nil && kind == inventory.TableStock {
+		product, known := stockProductOf(op, key, value)
+		return nil, &app.UnapplicableError{Product: product, KeyKnown: known, Err: err}
+	}
+	return c, err
+}
+
+// decode decodes a change record. With its error it returns the table
+// the record belongs to when that is known (from source.table, or from
+// the topic when the value cannot be read), and its op if it has one.
+func (d Decoder) decode(topic string, key, value []byte) (c inventory.Change, kind inventory.Table, op string, err error) {
 	env, ok, err := decodeEnvelopeOf(value)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, d.tableKind(topic[strings.LastIndexByte(topic, '.')+1:]), "", fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if !ok {
-		return nil, nil
+		return nil, 0, "", nil
 	}
-	if env.Op == nil {
-		return nil, fmt.Errorf("%w: no op", ErrMalformed)
-	}
-	op := *env.Op
-	switch op {
-	case "c", "u", "d", "r", "t":
-	default:
-		return nil, fmt.Errorf("%w: unknown op %s", ErrMalformed, decodeQuote(op))
-	}
-
 	table := ""
 	if env.Source != nil && env.Source.Table != nil {
 		table = *env.Source.Table
@@ -88,21 +98,72 @@ func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, erro
 	if table == "" {
 		table = topic[strings.LastIndexByte(topic, '.')+1:]
 	}
-	var kind inventory.Table
+	kind = d.tableKind(table)
+	if env.Op == nil {
+		return nil, kind, "", fmt.Errorf("%w: no op", ErrMalformed)
+	}
+	op = *env.Op
+	switch op {
+	case "c", "u", "d", "r", "t":
+	default:
+		return nil, kind, op, fmt.Errorf("%w: unknown op %s", ErrMalformed, decodeQuote(op))
+	}
+	if kind == 0 {
+		return nil, 0, op, fmt.Errorf("%w %s (topic %s)", ErrUnknownTable, decodeQuote(table), decodeQuote(topic))
+	}
+	c, err = decodeChange(kind, op, env, key)
+	if err != nil {
+		return nil, kind, op, fmt.Errorf("%w: %s op %s: %v", ErrMalformed, table, op, err)
+	}
+	return c, kind, op, nil
+}
+
+// tableKind returns the kind of a tracked table, or 0.
+func (d Decoder) tableKind(table string) inventory.Table {
 	switch table {
 	case d.stockTable():
-		kind = inventory.TableStock
+		return inventory.TableStock
 	case d.warehouseTable():
-		kind = inventory.TableWarehouse
-	default:
-		return nil, fmt.Errorf("%w %s (topic %s)", ErrUnknownTable, decodeQuote(table), decodeQuote(topic))
+		return inventory.TableWarehouse
 	}
+	return 0
+}
 
-	c, err := decodeChange(kind, op, env, key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s op %s: %v", ErrMalformed, table, op, err)
+// stockProductOf returns the product a stock record names, if it names
+// exactly one: every product_id in its key and row images must be a valid
+// id, and the same. A truncate names every product.
+func stockProductOf(op string, key, value []byte) (inventory.ProductID, bool) {
+	if op == "t" {
+		return 0, false
 	}
-	return c, nil
+	var rows []decodeRow
+	k, err := decodeKeyOf(key)
+	if err != nil {
+		return 0, false
+	}
+	rows = append(rows, k)
+	if env, ok, err := decodeEnvelopeOf(value); err == nil && ok {
+		for _, img := range []json.RawMessage{env.Before, env.After} {
+			r, err := decodeRowOf(img, "row")
+			if err != nil {
+				return 0, false
+			}
+			rows = append(rows, r)
+		}
+	}
+	var id int64
+	for _, r := range rows {
+		raw, ok := r["product_id"]
+		if !ok {
+			continue
+		}
+		n, err := decodeInt(raw, "product_id", 1, math.MaxInt64)
+		if err != nil || (id != 0 && n != id) {
+			return 0, false
+		}
+		id = n
+	}
+	return inventory.ProductID(id), id != 0
 }
 
 func (d Decoder) stockTable() string {
@@ -147,7 +208,9 @@ type decodeRecord struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// decodeEnvelopeOf parses a record value. ok is false for a tombstone.
+// decodeEnvelopeOf parses a record value. ok is false for a tombstone. A
+// value that is not an envelope is read as a row flattened by
+// ExtractNewRecordState.
 func decodeEnvelopeOf(value []byte) (env decodeEnvelope, ok bool, err error) {
 	if len(value) == 0 || decodeIsNull(bytes.TrimSpace(value)) {
 		return env, false, nil
@@ -156,14 +219,20 @@ func decodeEnvelopeOf(value []byte) (env decodeEnvelope, ok bool, err error) {
 	if err := json.Unmarshal(value, &rec); err != nil {
 		return env, false, fmt.Errorf("value: %v", err)
 	}
-	if rec.Payload == nil {
-		return rec.decodeEnvelope, true, nil
+	body := json.RawMessage(value)
+	env = rec.decodeEnvelope
+	if rec.Payload != nil {
+		if decodeIsNull(rec.Payload) {
+			return env, false, nil
+		}
+		body, env = rec.Payload, decodeEnvelope{}
+		if err := json.Unmarshal(rec.Payload, &env); err != nil {
+			return env, false, fmt.Errorf("value payload: %v", err)
+		}
 	}
-	if decodeIsNull(rec.Payload) {
-		return env, false, nil
-	}
-	if err := json.Unmarshal(rec.Payload, &env); err != nil {
-		return env, false, fmt.Errorf("value payload: %v", err)
+	if env.Op == nil && env.Source == nil && env.Before == nil && env.After == nil {
+		env, err = decodeFlattened(body)
+		return env, err == nil, err
 	}
 	return env, true, nil
 }
@@ -303,207 +372,4 @@ func decodeChange(kind inventory.Table, op string, env decodeEnvelope, key []byt
 		c.Pos, c.Commit = pos, commit
 		return c, nil
 	}
-}
-
-// decodeStock reads a stock row. A delete carries only the row's key (and
-// Qty 0): the quantity it had does not matter, and a minimal before image
-// has none.
-func decodeStock(row decodeRow, which string, deleted bool) (inventory.StockChange, error) {
-	product, err := decodeIntColumn(row, which, "product_id", 1, math.MaxInt64)
-	if err != nil {
-		return inventory.StockChange{}, err
-	}
-	warehouse, err := decodeIntColumn(row, which, "warehouse_id", 1, math.MaxInt32)
-	if err != nil {
-		return inventory.StockChange{}, err
-	}
-	c := inventory.StockChange{
-		Product:   inventory.ProductID(product),
-		Warehouse: inventory.WarehouseID(warehouse),
-		Deleted:   deleted,
-	}
-	if !deleted {
-		qty, err := decodeIntColumn(row, which, "qty_salable", math.MinInt32, math.MaxInt32)
-		if err != nil {
-			return inventory.StockChange{}, err
-		}
-		c.Qty = int32(qty)
-	}
-	return c, nil
-}
-
-// decodeWarehouse reads a warehouse row. As for stock, a delete carries
-// only the row's key.
-func decodeWarehouse(row decodeRow, which string, deleted bool) (inventory.WarehouseChange, error) {
-	id, err := decodeIntColumn(row, which, "id", 1, math.MaxInt32)
-	if err != nil {
-		return inventory.WarehouseChange{}, err
-	}
-	c := inventory.WarehouseChange{Warehouse: inventory.Warehouse{ID: inventory.WarehouseID(id)}, Deleted: deleted}
-	if deleted {
-		return c, nil
-	}
-	raw, ok := row["code"]
-	if !ok {
-		return inventory.WarehouseChange{}, fmt.Errorf("%s.code missing", which)
-	}
-	if decodeIsNull(raw) || json.Unmarshal(raw, &c.Warehouse.Code) != nil {
-		return inventory.WarehouseChange{}, fmt.Errorf("%s.code: %s is not a string", which, decodeShort(raw))
-	}
-	raw, ok = row["is_active"]
-	if !ok {
-		return inventory.WarehouseChange{}, fmt.Errorf("%s.is_active missing", which)
-	}
-	// TINYINT(1) arrives as a number (Debezium's default) or as a boolean
-	// (TinyIntOneToBooleanConverter, or a BOOLEAN column). Other values
-	// are refused rather than guessed at.
-	switch string(raw) {
-	case "1", "true":
-		c.Warehouse.Active = true
-	case "0", "false":
-	default:
-		return inventory.WarehouseChange{}, fmt.Errorf("%s.is_active: %s is not 0, 1, true or false", which, decodeShort(raw))
-	}
-	return c, nil
-}
-
-// decodeSameStockKey checks that the stock key columns present in row (a
-// key or a before image) equal those of c.
-func decodeSameStockKey(row decodeRow, which string, c inventory.StockChange) error {
-	if err := decodeSameKey(row, which, "product_id", int64(c.Product)); err != nil {
-		return err
-	}
-	return decodeSameKey(row, which, "warehouse_id", int64(c.Warehouse))
-}
-
-// decodeSameKey checks that column col of row, if row has it, equals want.
-// Keys built from other columns (Debezium's message.key.columns) pass.
-func decodeSameKey(row decodeRow, which, col string, want int64) error {
-	if _, ok := row[col]; !ok {
-		return nil
-	}
-	got, err := decodeIntColumn(row, which, col, math.MinInt64, math.MaxInt64)
-	if err != nil {
-		return err
-	}
-	if got != want {
-		return fmt.Errorf("%s.%s is %d but the row's is %d", which, col, got, want)
-	}
-	return nil
-}
-
-// decodePosition reads the binlog coordinates of the event. All three are
-// required: a change that cannot be ordered cannot be applied safely.
-func decodePosition(src *decodeSource) (inventory.Position, error) {
-	if src.File == nil || *src.File == "" {
-		return inventory.Position{}, errors.New("no source.file: the change cannot be ordered")
-	}
-	offset, err := decodeUint(src.Pos, "source.pos", math.MaxUint64)
-	if err != nil {
-		return inventory.Position{}, err
-	}
-	row, err := decodeUint(src.Row, "source.row", math.MaxUint32)
-	if err != nil {
-		return inventory.Position{}, err
-	}
-	pos, err := inventory.ParsePosition(*src.File, offset, uint32(row))
-	if err != nil {
-		return inventory.Position{}, fmt.Errorf("source.file: %v", err)
-	}
-	return pos, nil
-}
-
-// decodeCommitTime reads source.ts_ms. Missing, null or 0 (Debezium's
-// value when it does not know) is the zero time.
-func decodeCommitTime(raw json.RawMessage) (time.Time, error) {
-	if decodeIsNull(raw) {
-		return time.Time{}, nil
-	}
-	ms, err := decodeInt(raw, "source.ts_ms", 0, math.MaxInt64)
-	if err != nil || ms == 0 {
-		return time.Time{}, err
-	}
-	return time.UnixMilli(ms).UTC(), nil
-}
-
-// decodeCheckSnapshot accepts source.snapshot as Debezium writes it: a
-// boolean (1.x), a string ("true", "false", "first", "last",
-// "incremental"... in 2.x), or absent. The decoder does not need its value:
-// snapshot reads are ordered by position like every other change.
-func decodeCheckSnapshot(raw json.RawMessage) error {
-	if decodeIsNull(raw) {
-		return nil
-	}
-	switch raw[0] {
-	case '"', 't', 'f':
-		return nil
-	}
-	return fmt.Errorf("source.snapshot: %s is neither a boolean nor a string", decodeShort(raw))
-}
-
-// decodeIntColumn reads an integer column of row within [lo, hi].
-func decodeIntColumn(row decodeRow, which, col string, lo, hi int64) (int64, error) {
-	raw, ok := row[col]
-	if !ok {
-		return 0, fmt.Errorf("%s.%s missing", which, col)
-	}
-	return decodeInt(raw, which+"."+col, lo, hi)
-}
-
-// decodeInt reads a JSON integer within [lo, hi]. Strings, fractions and
-// exponents are refused: Debezium writes int16/32/64 as plain integers,
-// and parsing as float would lose precision above 2^53.
-func decodeInt(raw json.RawMessage, field string, lo, hi int64) (int64, error) {
-	if decodeIsNull(raw) {
-		return 0, fmt.Errorf("%s is null or missing", field)
-	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Errorf("%s: %s is out of range [%d, %d]", field, decodeShort(raw), lo, hi)
-	case err != nil:
-		return 0, fmt.Errorf("%s: %s is not an integer", field, decodeShort(raw))
-	case n < lo || n > hi:
-		return 0, fmt.Errorf("%s: %d is out of range [%d, %d]", field, n, lo, hi)
-	}
-	return n, nil
-}
-
-// decodeUint reads a non-negative JSON integer no greater than hi.
-func decodeUint(raw json.RawMessage, field string, hi uint64) (uint64, error) {
-	if decodeIsNull(raw) {
-		return 0, fmt.Errorf("%s is null or missing: the change cannot be ordered", field)
-	}
-	n, err := strconv.ParseUint(string(raw), 10, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange), err == nil && n > hi:
-		return 0, fmt.Errorf("%s: %s is out of range [0, %d]", field, decodeShort(raw), hi)
-	case err != nil:
-		return 0, fmt.Errorf("%s: %s is not a non-negative integer", field, decodeShort(raw))
-	}
-	return n, nil
-}
-
-// decodeIsNull reports whether raw is absent or the JSON null.
-func decodeIsNull(raw []byte) bool {
-	return len(raw) == 0 || string(raw) == "null"
-}
-
-// decodeShort quotes at most 40 bytes of raw, so that an error about a
-// hostile record stays small.
-func decodeShort(raw []byte) string {
-	const limit = 40
-	if len(raw) > limit {
-		return strconv.Quote(string(raw[:limit])) + "..."
-	}
-	return string(raw)
-}
-
-// decodeQuote quotes s, shortened like decodeShort.
-func decodeQuote(s string) string {
-	const limit = 40
-	if len(s) > limit {
-		return strconv.Quote(s[:limit]) + "..."
-	}
-	return strconv.Quote(s)
 }

@@ -26,7 +26,9 @@ type ConsumerConfig struct {
 	// ProbeInterval is how often the consumer asks the broker for the end
 	// offsets, to measure lag and detect a lost broker (default 1s).
 	ProbeInterval time.Duration
-	Logger        *slog.Logger
+	// Security: TLS and SASL towards the brokers (zero: plaintext).
+	Security SecurityConfig
+	Logger   *slog.Logger
 }
 
 // Consumer reads every partition of the change topics — every node sees
@@ -37,7 +39,9 @@ type ConsumerConfig struct {
 type Consumer struct {
 	cfg    ConsumerConfig
 	handle func([]app.Message)
-	log    *slog.Logger
+	// security holds the client options of cfg.Security, every client's.
+	security []kgo.Opt
+	log      *slog.Logger
 	// attachedCh is closed once the start offsets are resolved.
 	attachedCh chan struct{}
 
@@ -77,13 +81,17 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{cfg: cfg, handle: handle, log: log, attachedCh: make(chan struct{})}, nil
+	security, err := cfg.Security.ClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("kafka consumer: %w", err)
+	}
+	return &Consumer{cfg: cfg, handle: handle, security: security, log: log, attachedCh: make(chan struct{})}, nil
 }
 
 // Run attaches (retrying until the broker answers), then consumes until ctx
 // ends. It returns nil when ctx ends. Call it once.
 func (c *Consumer) Run(ctx context.Context) error {
-	admClient, err := kgo.NewClient(kgo.SeedBrokers(c.cfg.Brokers...), kgo.WithLogger(publisherLogger{c.log}))
+	admClient, err := kgo.NewClient(append(c.clientOpts(), kgo.WithLogger(publisherLogger{c.log}))...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
@@ -97,14 +105,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// Every partition of the topics, no group. A topic that does not exist
 	// yet (no change to that table so far) is picked up when it appears;
 	// every partition starts at the first record younger than since.
-	client, err := kgo.NewClient(
-		kgo.SeedBrokers(c.cfg.Brokers...),
+	client, err := kgo.NewClient(append(c.clientOpts(),
 		kgo.ConsumeTopics(c.cfg.Topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(since)),
 		kgo.MetadataMaxAge(5*time.Second),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.WithLogger(publisherLogger{c.log}),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
@@ -138,6 +145,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.consumed(tp{last.Topic, last.Partition}, last.Offset+1)
 		})
 	}
+}
+
+// clientOpts returns the options every client of the consumer starts
+// from: the seed brokers and the security settings.
+func (c *Consumer) clientOpts() []kgo.Opt {
+	return append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.security...)
 }
 
 // attach resolves the start time (now minus the replay window) and, for

@@ -34,7 +34,9 @@ type PublisherConfig struct {
 	// ReplicationFactor of the topics the Publisher creates; zero or -1
 	// leaves it to the broker's default.
 	ReplicationFactor int16
-	Logger            *slog.Logger // nil discards logs
+	// Security: TLS and SASL towards the brokers (zero: plaintext).
+	Security SecurityConfig
+	Logger   *slog.Logger // nil discards logs
 }
 
 // Publisher produces the relay's messages with franz-go: idempotently, each
@@ -71,14 +73,18 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	client, err := kgo.NewClient(
+	security, err := cfg.Security.ClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("kafka publisher: %w", err)
+	}
+	client, err := kgo.NewClient(append(security,
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // also what idempotence requires; idempotence is on by default
 		// No linger: a change should leave at once. Records still batch
 		// while the previous produce request to a broker is in flight.
 		kgo.ProducerLinger(0),
 		kgo.WithLogger(publisherLogger{log}),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
 	}

@@ -116,12 +116,19 @@ func warehouseSelect(table string) string {
 	return "SELECT id, code, is_active FROM `" + table + "`"
 }
 
+// scanWarehouse reads a warehouse row. is_active is read as an integer:
+// MySQL and MariaDB take any non-zero TINYINT(1) as true, and so does
+// Gintoki (database/sql would refuse to scan 2 into a bool).
 func scanWarehouse(ws *[]inventory.Warehouse) func(*sql.Rows) error {
 	return func(rows *sql.Rows) error {
-		var w inventory.Warehouse
-		if err := rows.Scan(&w.ID, &w.Code, &w.Active); err != nil {
+		var (
+			w      inventory.Warehouse
+			active int64
+		)
+		if err := rows.Scan(&w.ID, &w.Code, &active); err != nil {
 			return err
 		}
+		w.Active = active != 0
 		*ws = append(*ws, w)
 		return nil
 	}

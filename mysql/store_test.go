@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -70,6 +71,35 @@ func TestLoad(t *testing.T) {
 	}
 	if !snap.Pos.Before(snap2.Pos) || snap2.Stock[10][0].Qty != 6 {
 		t.Fatalf("after update: %v %+v (before: %v)", snap2.Pos, snap2.Stock, snap.Pos)
+	}
+}
+
+// MySQL and MariaDB take any non-zero TINYINT(1) as true: a warehouse
+// with is_active = 2 (or -1) is active, in the directory load and in the
+// warehouses a database-only load returns.
+func TestLoadIsActiveNonZero(t *testing.T) {
+	db := mariadbtest.Start(t)
+	db.Exec(t, `INSERT INTO warehouse VALUES (1,'AMS',2),(2,'BER',0),(3,'CDG',-1),(4,'DUB',1);
+		INSERT INTO warehouse_stock_item VALUES (10,1,5)`)
+	want := []inventory.Warehouse{{ID: 1, Code: "AMS", Active: true}, {ID: 2, Code: "BER"}, {ID: 3, Code: "CDG", Active: true}, {ID: 4, Code: "DUB", Active: true}}
+	ws, _, err := openStore(t, db.DSN("inventory")).LoadWarehouses(context.Background())
+	if err != nil {
+		t.Fatalf("LoadWarehouses: %v", err)
+	}
+	if !slices.Equal(ws, want) {
+		t.Fatalf("warehouses = %+v, want %+v", ws, want)
+	}
+	s, err := Open(Config{DSN: db.DSN("inventory"), WithWarehouses: true}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap, err := s.LoadProducts(context.Background(), []inventory.ProductID{10})
+	if err != nil {
+		t.Fatalf("LoadProducts with warehouses: %v", err)
+	}
+	if !slices.Equal(snap.Warehouses, want) {
+		t.Fatalf("snapshot warehouses = %+v, want %+v", snap.Warehouses, want)
 	}
 }
 

@@ -6,6 +6,13 @@
 // Usage:
 //
 //	gintoki-devbroker [--addr 127.0.0.1:9092] [--data-dir .local/broker] [--partitions 6]
+//	                  [--tls-cert-file F --tls-key-file F [--tls-client-ca-file F]]
+//	                  [--sasl-user U (--sasl-password-file F | $GINTOKI_DEVBROKER_SASL_PASSWORD)]
+//
+// With --tls-cert-file it speaks only TLS; with --sasl-user it requires
+// SASL authentication as that user, by PLAIN, SCRAM-SHA-256 or
+// SCRAM-SHA-512, so that clients' managed-Kafka settings can be tried
+// locally.
 //
 // Every flag has an environment fallback: --data-dir is
 // GINTOKI_DEVBROKER_DATA_DIR. It stops, saving its state, on SIGINT or
@@ -14,6 +21,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,7 +55,18 @@ type config struct {
 	Addr       string // host:port; kfake listens on 127.0.0.1 only
 	DataDir    string // "" keeps everything in memory
 	Partitions int    // partitions of auto-created topics
+
+	TLSCertFile, TLSKeyFile string // the broker's certificate: TLS only when set
+	TLSClientCAFile         string // verify client certificates against it when given
+	SASLUser                string // "" : no SASL
+	SASLPasswordFile        string
+	// SASLPassword is read from the file, or from
+	// $GINTOKI_DEVBROKER_SASL_PASSWORD: never from a flag.
+	SASLPassword string
 }
+
+// envSASLPassword holds the SASL password when no file is given.
+const envSASLPassword = "GINTOKI_DEVBROKER_SASL_PASSWORD"
 
 // envName maps a flag name to its environment variable:
 // data-dir → GINTOKI_DEVBROKER_DATA_DIR.
@@ -63,6 +83,11 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9092", "address to listen on; the host must be 127.0.0.1 or localhost, port 0 picks a free one")
 	fs.StringVar(&cfg.DataDir, "data-dir", ".local/broker", "directory keeping topics, records and group offsets across restarts; empty keeps them in memory")
 	fs.IntVar(&cfg.Partitions, "partitions", 6, "number of partitions of automatically created topics")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "PEM certificate of the broker: with it, the broker speaks TLS only")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "PEM key of --tls-cert-file")
+	fs.StringVar(&cfg.TLSClientCAFile, "tls-client-ca-file", "", "PEM authorities: with it, clients must present a certificate they signed (mutual TLS)")
+	fs.StringVar(&cfg.SASLUser, "sasl-user", "", "require SASL (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) as this user (empty: no SASL)")
+	fs.StringVar(&cfg.SASLPasswordFile, "sasl-password-file", "", "file holding the SASL user's password; without it the password is read from $"+envSASLPassword)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: gintoki-devbroker [flags]\n\nA development Kafka broker (franz-go's kfake).\n\nFlags (each also read from the environment variable shown):\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -90,6 +115,28 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	if cfg.Partitions < 1 {
 		return cfg, fmt.Errorf("--partitions %d: must be at least 1", cfg.Partitions)
+	}
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return cfg, errors.New("--tls-cert-file and --tls-key-file go together")
+	}
+	if cfg.TLSClientCAFile != "" && cfg.TLSCertFile == "" {
+		return cfg, errors.New("--tls-client-ca-file needs --tls-cert-file")
+	}
+	if cfg.SASLUser != "" {
+		if cfg.SASLPasswordFile != "" {
+			b, err := os.ReadFile(cfg.SASLPasswordFile)
+			if err != nil {
+				return cfg, fmt.Errorf("--sasl-password-file: %w", err)
+			}
+			cfg.SASLPassword = strings.TrimRight(string(b), "\r\n")
+		} else {
+			cfg.SASLPassword, _ = lookupEnv(envSASLPassword)
+		}
+		if cfg.SASLPassword == "" {
+			return cfg, fmt.Errorf("--sasl-user %s needs a password: --sasl-password-file or $%s", cfg.SASLUser, envSASLPassword)
+		}
+	} else if cfg.SASLPasswordFile != "" {
+		return cfg, errors.New("--sasl-password-file needs --sasl-user")
 	}
 	if _, err := cfg.port(); err != nil {
 		return cfg, err
@@ -131,6 +178,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
 	}
+	security, err := cfg.securityOpts()
+	if err != nil {
+		return err
+	}
+	opts = append(opts, security...)
 	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return fmt.Errorf("start broker on %s: %w", cfg.Addr, err)
@@ -148,9 +200,41 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		dataDir = "(memory)"
 	}
 	slog.New(slog.NewTextHandler(stderr, nil)).Info("dev broker listening",
-		"addr", addrs[0], "data_dir", dataDir, "partitions", cfg.Partitions)
+		"addr", addrs[0], "data_dir", dataDir, "partitions", cfg.Partitions,
+		"tls", cfg.TLSCertFile != "", "sasl_user", cfg.SASLUser)
 	<-ctx.Done()
 	return nil
+}
+
+// securityOpts returns the kfake options for TLS and SASL.
+func (c config) securityOpts() ([]kfake.Opt, error) {
+	var opts []kfake.Opt
+	if c.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert-file/--tls-key-file: %w", err)
+		}
+		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if c.TLSClientCAFile != "" {
+			pem, err := os.ReadFile(c.TLSClientCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("--tls-client-ca-file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--tls-client-ca-file %s: no PEM certificate in it", c.TLSClientCAFile)
+			}
+			tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		}
+		opts = append(opts, kfake.TLS(tc))
+	}
+	if c.SASLUser != "" {
+		opts = append(opts, kfake.EnableSASL())
+		for _, m := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+			opts = append(opts, kfake.Superuser(m, c.SASLUser, c.SASLPassword))
+		}
+	}
+	return opts, nil
 }
 
 // listensOn reports whether addr is 127.0.0.1 on port (any port if 0).

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gintoki/gintoki/internal/kafkatest"
+	"github.com/gintoki/gintoki/kafka"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from run's goroutine while the
@@ -232,5 +237,70 @@ func TestRunPortInUse(t *testing.T) {
 	err = run(context.Background(), []string{"--addr", l.Addr().String(), "--data-dir", ""}, noEnv, io.Discard)
 	if err == nil {
 		t.Fatal("run on a busy port returned no error")
+	}
+}
+
+// With TLS, a client CA and a SASL user, the broker accepts a client that
+// presents a certificate and the password, by every mechanism, and
+// refuses one without the certificate or with another password.
+func TestRunWithTLSAndSASL(t *testing.T) {
+	certs := kafkatest.NewCerts(t)
+	passFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(passFile, []byte("dev-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	stop := startBroker(t, "--addr", addr, "--data-dir", "", "--tls-cert-file", certs.ServerCertFile, "--tls-key-file", certs.ServerKeyFile,
+		"--tls-client-ca-file", certs.CAFile, "--sasl-user", "dev", "--sasl-password-file", passFile)
+	good := kafka.SecurityConfig{CAFile: certs.CAFile, CertFile: certs.ClientCertFile, KeyFile: certs.ClientKeyFile, SASLUser: "dev", SASLPassword: "dev-secret"}
+	ctx := context.Background()
+	for _, m := range []string{kafka.SASLPlain, kafka.SASLScramSHA256, kafka.SASLScramSHA512} {
+		sec := good
+		sec.SASLMechanism = m
+		if err := kafka.Check(ctx, []string{addr}, sec, 10*time.Second); err != nil {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+	noCert := good
+	noCert.SASLMechanism, noCert.CertFile, noCert.KeyFile = kafka.SASLScramSHA256, "", ""
+	if err := kafka.Check(ctx, []string{addr}, noCert, 10*time.Second); !errors.Is(err, kafka.ErrTLS) {
+		t.Errorf("without a client certificate: %v, want ErrTLS", err)
+	}
+	wrong := good
+	wrong.SASLMechanism, wrong.SASLPassword = kafka.SASLScramSHA512, "guess"
+	if err := kafka.Check(ctx, []string{addr}, wrong, 10*time.Second); !errors.Is(err, kafka.ErrAuthentication) {
+		t.Errorf("with a wrong password: %v, want ErrAuthentication", err)
+	}
+	if logs := stop(); !strings.Contains(logs, "tls=true") || !strings.Contains(logs, "sasl_user=dev") {
+		t.Errorf("logs = %q, want tls=true and sasl_user=dev", logs)
+	}
+}
+
+func TestParseConfigSecurity(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) (string, bool) { return "from-env", k == envSASLPassword }
+	cfg, err := parseConfig([]string{"--sasl-user", "u"}, env, io.Discard)
+	if err != nil || cfg.SASLPassword != "from-env" {
+		t.Errorf("password from the environment: %q, %v", cfg.SASLPassword, err)
+	}
+	cfg, err = parseConfig([]string{"--sasl-user", "u", "--sasl-password-file", pwFile}, env, io.Discard)
+	if err != nil || cfg.SASLPassword != "from-file" {
+		t.Errorf("password from the file: %q, %v", cfg.SASLPassword, err)
+	}
+	for _, tt := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--sasl-user", "u"}, envSASLPassword},
+		{[]string{"--sasl-password-file", pwFile}, "needs --sasl-user"},
+		{[]string{"--tls-cert-file", "c.pem"}, "go together"},
+		{[]string{"--tls-client-ca-file", "ca.pem"}, "needs --tls-cert-file"},
+	} {
+		if _, err := parseConfig(tt.args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("parseConfig(%q) = %v, want an error saying %q", tt.args, err, tt.wantErr)
+		}
 	}
 }

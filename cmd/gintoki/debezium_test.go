@@ -90,7 +90,9 @@ func TestDebeziumEventsEndToEnd(t *testing.T) {
 	for _, st := range steps {
 		key, value := fixture(st.fixture)
 		produce(st.topic, key, value)
-		produce(st.topic, []byte(`{`), []byte(`{not json`)) // malformed: skipped, counted
+		// Malformed: skipped, counted, and the product it names (one this
+		// test does not read) evicted.
+		produce(st.topic, []byte(`{"product_id":999,"warehouse_id":1}`), []byte(`{not json`))
 		expect(st.path, st.want)
 	}
 	_, metrics := n.get(t, "/metrics", nil)

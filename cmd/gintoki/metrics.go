@@ -98,10 +98,12 @@ var (
 	descAttached   = prometheus.NewDesc("gintoki_consumer_attached", "1 when the change consumer is attached and its last probe of the broker succeeded within the lag bound.", nil, nil)
 	descCaughtUp   = prometheus.NewDesc("gintoki_consumer_caught_up", "1 once the consumer has read up to where the topics were when it attached.", nil, nil)
 	descRejected   = prometheus.NewDesc("gintoki_changes_rejected_total", "Change records skipped because they cannot be applied, by reason.", []string{"reason"}, nil)
+	descEvicted    = prometheus.NewDesc("gintoki_changes_rejected_evictions_total",
+		"Rejected stock records whose lost change made the node evict the one product they name (scope product) or every entry (scope all).", []string{"scope"}, nil)
 )
 
 func (c *consumerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLagRecords, descLagSeconds, descAttached, descCaughtUp, descRejected} {
+	for _, d := range []*prometheus.Desc{descLagRecords, descLagSeconds, descAttached, descCaughtUp, descRejected, descEvicted} {
 		ch <- d
 	}
 }
@@ -118,6 +120,9 @@ func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
 	for reason, n := range c.feed.Rejected() {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), reason)
 	}
+	products, all := c.feed.Evicted()
+	ch <- prometheus.MustNewConstMetric(descEvicted, prometheus.CounterValue, float64(products), "product")
+	ch <- prometheus.MustNewConstMetric(descEvicted, prometheus.CounterValue, float64(all), "all")
 }
 
 func bool01(b bool) float64 {

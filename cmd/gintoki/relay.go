@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type relayConfig struct {
 	Tables          string
 	ServerID        uint
 	Brokers         string
+	Kafka           kafkaFlags
 	TopicPrefix     string
 	TopicPartitions int
 	CheckpointFile  string
@@ -48,6 +50,7 @@ func (c *relayConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Tables, "tables", "warehouse,warehouse_stock_item", "tables to relay, comma-separated")
 	fs.UintVar(&c.ServerID, "server-id", 1001, "replica server id the relay registers with; unique among the server's replicas")
 	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+	c.Kafka.flags(fs)
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", debezium.EncoderDefaultPrefix, "topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
 	fs.IntVar(&c.TopicPartitions, "topic-partitions", kafka.PublisherDefaultPartitions, "partitions of the topics the relay creates")
 	fs.StringVar(&c.CheckpointFile, "checkpoint-file", ".local/relay/checkpoint.json", "file holding the binlog position to resume from; without it the relay starts at the current end of the binlog")
@@ -90,6 +93,7 @@ func (c *relayConfig) validate() error {
 	if strings.TrimSpace(c.CheckpointFile) == "" {
 		errs = append(errs, errors.New("--checkpoint-file is required"))
 	}
+	errs = append(errs, c.Kafka.validate())
 	return errors.Join(errs...)
 }
 
@@ -100,6 +104,7 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	cfg.Kafka.resolve(os.LookupEnv)
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -130,6 +135,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{
 		Brokers:    relayList(cfg.Brokers),
 		Partitions: int32(cfg.TopicPartitions),
+		Security:   cfg.Kafka.security(),
 		Logger:     log,
 	})
 	if err != nil {
@@ -155,6 +161,9 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		AckDelay:          func(d time.Duration) { delay.Observe(d.Seconds()) },
 	})
 	if err != nil {
+		return err
+	}
+	if err := cfg.Kafka.checkKafka(ctx, relayList(cfg.Brokers), log); err != nil {
 		return err
 	}
 	log.Info("relay configured", "db_addr", cfg.DBAddr, "database", cfg.Database, "tables", relayList(cfg.Tables),

@@ -43,6 +43,7 @@ type serveConfig struct {
 	FillQueries      int
 	LoadTimeout      time.Duration
 	Brokers          string
+	Kafka            kafkaFlags
 	TopicPrefix      string
 	MaxLag           time.Duration
 	HeartbeatTimeout time.Duration
@@ -70,6 +71,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 		"The database pool is this plus 2 connections (readiness and upkeep), so no burst of misses opens more")
 	fs.DurationVar(&c.LoadTimeout, "load-timeout", 2*time.Second, "time limit of one database load")
 	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+	c.Kafka.flags(fs)
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", "gintoki", "change topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
 	fs.DurationVar(&c.MaxLag, "max-lag", 5*time.Second, "staleness bound: not ready, and responses marked stale, when the change stream is further behind than this")
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 10*time.Second, "responses are marked stale when the change stream has shown nothing from the source — "+
@@ -105,6 +107,9 @@ func (c *serveConfig) validate() error {
 	if !c.NoCache && strings.TrimSpace(c.Brokers) == "" {
 		errs = append(errs, errors.New("--brokers is required: without the change stream the cache could serve stale data forever (use --no-cache to read the database only)"))
 	}
+	if !c.NoCache {
+		errs = append(errs, c.Kafka.validate())
+	}
 	return errors.Join(errs...)
 }
 
@@ -132,6 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	cfg.Kafka.resolve(os.LookupEnv)
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -184,7 +190,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		feed = app.NewFeed(svc, debezium.Decoder{StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable},
 			app.FeedConfig{ObserveDelay: m.observeDelay, Reason: decodeReason}, log)
 		consumer, err = kafka.NewConsumer(kafka.ConsumerConfig{
-			Brokers: strings.Split(cfg.Brokers, ","), Topics: cfg.topics(), ReplayWindow: cfg.ReplayWindow, Logger: log,
+			Brokers: strings.Split(cfg.Brokers, ","), Topics: cfg.topics(), ReplayWindow: cfg.ReplayWindow,
+			Security: cfg.Kafka.security(), Logger: log,
 		}, feed.Handle)
 		if err != nil {
 			return err
@@ -228,6 +235,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	g, gctx := errgroup.WithContext(runCtx)
 	if consumer != nil {
 		g.Go(func() error { return consumer.Run(gctx) })
+		g.Go(func() error { return cfg.Kafka.checkKafka(gctx, strings.Split(cfg.Brokers, ","), log) })
 	}
 	g.Go(func() error { return startService(gctx, svc, consumer, log) })
 	g.Go(func() error { return svc.Run(gctx) })

@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"cache":     {"app", "inventory"},
 	"mysql":     {"app", "inventory"},
 	"binlog":    {"relay", "inventory"},
-	"debezium":  {"relay", "inventory"},
+	"debezium":  {"app", "relay", "inventory"},
 	"kafka":     {"app", "relay", "inventory"},
 	"grpcapi":   {"app", "inventory", "gen/inventory/v1", "requestid"},
 	"httpapi":   {"app", "inventory", "requestid"},

@@ -1,6 +1,7 @@
 // Package kafkatest holds test helpers for the Kafka protocol: the Java
 // client's partitioner hash, written out so that tests do not trust the
-// code under test to pick it.
+// code under test to pick it, and in-process brokers that require TLS and
+// SASL, with certificates generated for the test.
 package kafkatest
 
 // Murmur2 is the hash Kafka's Java client (and so Debezium) partitions
