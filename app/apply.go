@@ -23,9 +23,6 @@ import (
 // A warehouse change replaces the directory; cached entries are re-rendered
 // lazily by the first read that sees their epoch is old.
 func (s *Service) ApplyChange(c inventory.Change) {
-	if s.cfg.NoCache {
-		return
-	}
 	s.raiseHigh(c.Position())
 	switch c := c.(type) {
 	case inventory.StockChange:

@@ -26,10 +26,6 @@ type Store interface {
 type Snapshot struct {
 	Pos   inventory.Position
 	Stock map[inventory.ProductID][]inventory.Stock
-	// Warehouses, if not nil, are the warehouses in the same snapshot. A
-	// store configured for the database-only mode returns them, so that
-	// mode needs no directory kept fresh by the stream.
-	Warehouses []inventory.Warehouse
 }
 
 // Cache holds encoded entries by product id, bounded in bytes. It may drop

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"slices"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -21,10 +20,6 @@ func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst
 	dir := s.dir.Load()
 	if dir == nil {
 		return dst, false, inventory.Errorf(inventory.CodeUnavailable, "not started: warehouse directory not loaded")
-	}
-	if s.cfg.NoCache {
-		out, err := s.getUncached(ctx, id, view, dst)
-		return out, false, err
 	}
 	if out, ok, err := s.fromCache(id, view, dst, dir); ok {
 		return out, false, err
@@ -161,14 +156,8 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 	// end, once it no longer moves.
 	var arena, scratch []byte
 	spans := make([][2]int, len(uniq))
-	if !s.cfg.NoCache {
-		arena, scratch = make([]byte, 0, len(uniq)*256), make([]byte, 0, 1024)
-	}
+	arena, scratch = make([]byte, 0, len(uniq)*256), make([]byte, 0, 1024)
 	for i, id := range uniq {
-		if s.cfg.NoCache {
-			missIdx, misses = append(missIdx, i), append(misses, id)
-			continue
-		}
 		out, ok, err := s.fromCache(id, view, scratch[:0], dir)
 		switch {
 		case !ok:
@@ -188,24 +177,18 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 	}
 	if len(misses) > 0 {
 		s.stats.Misses.Add(uint64(len(misses)))
-		if s.cfg.NoCache {
-			if err := s.batchUncached(ctx, misses, view, missIdx, bodies, found); err != nil {
+		fs, err := s.await(ctx, misses)
+		if err != nil {
+			return BatchResult{}, err
+		}
+		for j, f := range fs {
+			stale = stale || f.stale
+			out, err := s.fromEntry(misses[j], f.entry, view, nil)
+			switch {
+			case err == nil:
+				bodies[missIdx[j]], found[missIdx[j]] = out, true
+			case inventory.ErrorCode(err) != inventory.CodeNotFound:
 				return BatchResult{}, err
-			}
-		} else {
-			fs, err := s.await(ctx, misses)
-			if err != nil {
-				return BatchResult{}, err
-			}
-			for j, f := range fs {
-				stale = stale || f.stale
-				out, err := s.fromEntry(misses[j], f.entry, view, nil)
-				switch {
-				case err == nil:
-					bodies[missIdx[j]], found[missIdx[j]] = out, true
-				case inventory.ErrorCode(err) != inventory.CodeNotFound:
-					return BatchResult{}, err
-				}
 			}
 		}
 	}
@@ -233,55 +216,4 @@ func dedup(ids []inventory.ProductID) []inventory.ProductID {
 		}
 	}
 	return out
-}
-
-// getUncached is the database-only read path (Config.NoCache).
-func (s *Service) getUncached(ctx context.Context, id inventory.ProductID, view int, dst []byte) ([]byte, error) {
-	s.stats.Misses.Add(1)
-	snap, err := s.store.LoadProducts(ctx, []inventory.ProductID{id})
-	s.stats.Loads.Add(1)
-	if err != nil {
-		s.stats.LoadErrors.Add(1)
-		return dst, err
-	}
-	rec := inventory.NewRecord(id, snap.Pos, snap.Stock[id])
-	v, err := viewEntry(encodeEntry(&rec, s.snapshotDirectory(snap), s.renderers), view)
-	if err != nil {
-		return dst, inventory.Wrap(inventory.CodeInternal, err, "render")
-	}
-	if !v.exists {
-		return dst, notFound(id)
-	}
-	return append(dst, v.body...), nil
-}
-
-// snapshotDirectory is the directory for an uncached read: the snapshot's
-// own warehouses if it has them, else the current directory.
-func (s *Service) snapshotDirectory(snap Snapshot) *inventory.Directory {
-	if snap.Warehouses != nil {
-		return inventory.NewDirectory(snap.Pos, snap.Warehouses)
-	}
-	return s.dir.Load()
-}
-
-func (s *Service) batchUncached(ctx context.Context, ids []inventory.ProductID, view int, idx []int, bodies [][]byte, found []bool) error {
-	snap, err := s.store.LoadProducts(ctx, ids)
-	s.stats.Loads.Add(1)
-	if err != nil {
-		s.stats.LoadErrors.Add(1)
-		return err
-	}
-	dir := s.snapshotDirectory(snap)
-	for j, id := range ids {
-		rec := inventory.NewRecord(id, snap.Pos, snap.Stock[id])
-		if rec.Exists() {
-			e := encodeEntry(&rec, dir, s.renderers)
-			v, err := viewEntry(e, view)
-			if err != nil {
-				return inventory.Wrap(inventory.CodeInternal, err, "render")
-			}
-			bodies[idx[j]], found[idx[j]] = slices.Clone(v.body), true
-		}
-	}
-	return nil
 }

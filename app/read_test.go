@@ -195,26 +195,6 @@ func TestBatch(t *testing.T) {
 	}
 }
 
-func TestNoCacheReadsEveryTime(t *testing.T) {
-	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 1}}})}
-	s := newTestService(t, store, Config{NoCache: true})
-	for range 3 {
-		if got := get(t, s, 1); got != "1:AMS=1" {
-			t.Fatalf("Get = %q", got)
-		}
-	}
-	if got := get(t, s, 2); got != "error:not_found" {
-		t.Fatalf("Get(2) = %q", got)
-	}
-	res, err := s.GetBatch(context.Background(), []inventory.ProductID{1, 2}, 0)
-	if err != nil || len(res.Bodies) != 1 || len(res.NotFound) != 1 {
-		t.Fatalf("batch = %+v, %v", res, err)
-	}
-	if c := store.calls.Load(); c != 5 {
-		t.Fatalf("loads = %d, want 5", c)
-	}
-}
-
 func equal(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

@@ -36,9 +36,6 @@ type Config struct {
 	FillFailAfter time.Duration
 	// UpkeepEvery is the period of Run's upkeep (default 1s).
 	UpkeepEvery time.Duration
-	// NoCache makes every read go to the database: the "database only"
-	// baseline for benchmarks. Changes are ignored.
-	NoCache bool
 }
 
 func (c *Config) setDefaults() {

@@ -1,6 +1,8 @@
 // Package mysql reads product stock and warehouses from MySQL/MariaDB for
 // cache fills, each load in one consistent snapshot whose position in the
-// binlog it reports.
+// binlog it reports; and, as Direct, answers reads from the database alone
+// (the database-only baseline). It imports the domain and the app ports,
+// never another adapter.
 package mysql
 
 import (
@@ -26,10 +28,6 @@ type Config struct {
 	StockTable     string // default "warehouse_stock_item"
 	WarehouseTable string // default "warehouse"
 	MaxOpenConns   int    // default 32
-	// WithWarehouses makes every product load also read the warehouses,
-	// in the same snapshot (Snapshot.Warehouses): for the database-only
-	// mode, which keeps no directory fresh.
-	WithWarehouses bool
 }
 
 // Store implements app.Store over database/sql.
@@ -37,8 +35,8 @@ type Store struct {
 	db        *sql.DB
 	stockSQL  string // prefix of the stock query; ids are appended
 	stockEnd  string // what follows the ids
+	directEnd string // what follows the ids for Direct: the warehouses too
 	whSQL     string
-	withWh    bool
 	log       *slog.Logger
 	latency   *prometheus.HistogramVec
 	loadsErrs *prometheus.CounterVec
@@ -87,12 +85,12 @@ func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, erro
 	db.SetMaxIdleConns(cfg.MaxOpenConns)
 	db.SetConnMaxLifetime(30 * time.Minute)
 	s := &Store{
-		db:       db,
-		stockSQL: snapshotBegin + "SELECT product_id, warehouse_id, qty_salable FROM `" + cfg.StockTable + "` WHERE product_id IN (",
-		stockEnd: "); COMMIT",
-		whSQL:    snapshotBegin + warehouseSelect(cfg.WarehouseTable) + "; COMMIT",
-		withWh:   cfg.WithWarehouses,
-		log:      log,
+		db:        db,
+		stockSQL:  snapshotBegin + "SELECT product_id, warehouse_id, qty_salable FROM `" + cfg.StockTable + "` WHERE product_id IN (",
+		stockEnd:  "); COMMIT",
+		whSQL:     snapshotBegin + warehouseSelect(cfg.WarehouseTable) + "; COMMIT",
+		directEnd: "); " + warehouseSelect(cfg.WarehouseTable) + "; COMMIT",
+		log:       log,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gintoki_db_load_duration_seconds",
 			Help:    "Latency of database loads (one consistent-snapshot query), by kind and result.",
@@ -102,9 +100,6 @@ func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, erro
 			Name: "gintoki_db_load_errors_total",
 			Help: "Database loads that failed, by kind.",
 		}, []string{"kind"}),
-	}
-	if cfg.WithWarehouses {
-		s.stockEnd = "); " + warehouseSelect(cfg.WarehouseTable) + "; COMMIT"
 	}
 	if reg != nil {
 		reg.MustRegister(s.latency, s.loadsErrs)
@@ -159,6 +154,12 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // LoadProducts implements app.Store.
 func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (app.Snapshot, error) {
+	return s.loadProducts(ctx, ids, s.stockEnd)
+}
+
+// loadProducts runs the stock query for ids, followed by end; more scans
+// read the result sets of statements in end.
+func (s *Store) loadProducts(ctx context.Context, ids []inventory.ProductID, end string, more ...func(*sql.Rows) error) (app.Snapshot, error) {
 	start := time.Now()
 	q := make([]byte, 0, len(s.stockSQL)+len(ids)*8+16)
 	q = append(q, s.stockSQL...)
@@ -168,7 +169,7 @@ func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (ap
 		}
 		q = strconv.AppendInt(q, int64(id), 10) // typed integers: no injection
 	}
-	q = append(q, s.stockEnd...)
+	q = append(q, end...)
 	snap := app.Snapshot{Stock: make(map[inventory.ProductID][]inventory.Stock, len(ids))}
 	scans := []func(*sql.Rows) error{func(rows *sql.Rows) error {
 		var p inventory.ProductID
@@ -179,10 +180,7 @@ func (s *Store) LoadProducts(ctx context.Context, ids []inventory.ProductID) (ap
 		snap.Stock[p] = append(snap.Stock[p], st)
 		return nil
 	}}
-	if s.withWh {
-		snap.Warehouses = []inventory.Warehouse{}
-		scans = append(scans, scanWarehouse(&snap.Warehouses))
-	}
+	scans = append(scans, more...)
 	var err error
 	snap.Pos, err = s.query(ctx, string(q), scans...)
 	s.observe("products", start, err)

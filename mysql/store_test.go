@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gintoki/gintoki/app"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -89,17 +91,14 @@ func TestLoadIsActiveNonZero(t *testing.T) {
 	if !slices.Equal(ws, want) {
 		t.Fatalf("warehouses = %+v, want %+v", ws, want)
 	}
-	s, err := Open(Config{DSN: db.DSN("inventory"), WithWarehouses: true}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	_, dir, err := openStore(t, db.DSN("inventory")).loadDirect(context.Background(), []inventory.ProductID{10})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("direct read: %v", err)
 	}
-	defer s.Close()
-	snap, err := s.LoadProducts(context.Background(), []inventory.ProductID{10})
-	if err != nil {
-		t.Fatalf("LoadProducts with warehouses: %v", err)
-	}
-	if !slices.Equal(snap.Warehouses, want) {
-		t.Fatalf("snapshot warehouses = %+v, want %+v", snap.Warehouses, want)
+	for _, w := range want {
+		if got, ok := dir.Lookup(w.ID); !ok || got != w {
+			t.Fatalf("direct read's warehouse %d = %+v, want %+v", w.ID, got, w)
+		}
 	}
 }
 
@@ -176,4 +175,66 @@ func TestReadOnlyUser(t *testing.T) {
 	if err != nil || len(snap.Stock[10]) != 1 {
 		t.Fatalf("load as read-only user: %+v, %v", snap, err)
 	}
+}
+
+// Direct reads every request from the database, warehouses included, in
+// one snapshot: a change shows at once, with no stream.
+func TestDirect(t *testing.T) {
+	db := mariadbtest.Start(t)
+	db.Exec(t, `INSERT INTO warehouse VALUES (1,'AMS',1),(2,'BER',1);
+		INSERT INTO warehouse_stock_item VALUES (10,1,5),(10,2,7)`)
+	d := NewDirect(openStore(t, db.DSN("inventory")), []app.Renderer{codeQty{}}, 3)
+	ctx := context.Background()
+	get := func(id inventory.ProductID) string {
+		t.Helper()
+		b, stale, err := d.Get(ctx, id, 0, []byte("|"))
+		if stale {
+			t.Fatal("a direct read was marked stale")
+		}
+		if err != nil {
+			return "error:" + inventory.ErrorCode(err).String()
+		}
+		return string(b)
+	}
+	tests := []struct {
+		change string
+		id     inventory.ProductID
+		want   string
+	}{
+		{"", 10, "|AMS=5,BER=7"},
+		{"UPDATE warehouse SET is_active = 0 WHERE id = 2", 10, "|AMS=5"},
+		{"UPDATE warehouse_stock_item SET qty_salable = 6 WHERE warehouse_id = 1", 10, "|AMS=6"},
+		{"", 11, "error:not_found"},
+		{"", 0, "error:invalid"},
+	}
+	for _, tc := range tests {
+		if tc.change != "" {
+			db.Exec(t, tc.change)
+		}
+		if got := get(tc.id); got != tc.want {
+			t.Errorf("after %q: Get(%d) = %q, want %q", tc.change, tc.id, got, tc.want)
+		}
+	}
+	res, err := d.GetBatch(ctx, []inventory.ProductID{11, 10, 10}, 0)
+	if err != nil || len(res.Bodies) != 1 || string(res.Bodies[0]) != "AMS=6" || !slices.Equal(res.NotFound, []inventory.ProductID{11}) {
+		t.Fatalf("GetBatch = %q %v, %v", res.Bodies, res.NotFound, err)
+	}
+	for _, ids := range [][]inventory.ProductID{nil, {1, 2, 3, 4}, {1, -1}} {
+		if _, err := d.GetBatch(ctx, ids, 0); inventory.ErrorCode(err) != inventory.CodeInvalid {
+			t.Errorf("GetBatch(%v) = %v, want invalid", ids, err)
+		}
+	}
+}
+
+// codeQty renders "CODE=qty,CODE=qty".
+type codeQty struct{}
+
+func (codeQty) AppendInventory(dst []byte, inv *inventory.Inventory) []byte {
+	for i, w := range inv.Warehouses {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = fmt.Appendf(dst, "%s=%d", w.Code, w.Qty)
+	}
+	return dst
 }

@@ -167,7 +167,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if cfg.NoCache {
 		pool = 0 // the store's default: every request is a query
 	}
-	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable, WithWarehouses: cfg.NoCache,
+	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable,
 		MaxOpenConns: pool}, log, reg)
 	if err != nil {
 		return err
@@ -177,9 +177,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if err != nil {
 		return err
 	}
-	svc := app.New(store, c, []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}},
-		app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries, NoCache: cfg.NoCache}, log)
+	renderers := []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}}
+	svc := app.New(store, c, renderers, app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries}, log)
 	defer svc.Close()
+	// What the transports read: the cached service, or with --no-cache the
+	// database itself.
+	var reader httpapi.Reader = svc
+	if cfg.NoCache {
+		reader = mysql.NewDirect(store, renderers, cfg.MaxBatch)
+	}
 
 	m := newServeMetrics(reg, svc, c)
 	var (
@@ -210,13 +216,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpLn.Close()
 		return fmt.Errorf("listen gRPC: %w", err)
 	}
-	gapi := grpcapi.New(svc, grpcapi.Config{View: viewProto, Stale: fresh.stale}, log, reg)
+	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.stale}, log, reg)
 	gsrv, err := gapi.NewGRPCServer()
 	if err != nil {
 		return err
 	}
 	hsrv := &http.Server{
-		Handler: httpapi.New(svc, httpapi.Config{
+		Handler: httpapi.New(reader, httpapi.Config{
 			View: viewJSON, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.ready, Stale: fresh.stale,
 			Gatherer: reg, Pprof: cfg.Pprof,
 		}, log, reg),
