@@ -149,6 +149,40 @@ func (s *Service) InvalidateAll() {
 	s.marks.raiseFloor(p)
 }
 
+// RefreshDirectory reloads the warehouse directory because a warehouse
+// record was consumed that cannot be applied: the directory may miss its
+// change. Until a reload from a snapshot after everything consumed so far
+// has been applied (Run's upkeep, within a second or so), every answer is
+// marked stale. Warehouse changes applied meanwhile are kept if newer than
+// the reload's snapshot (Directory.Refresh).
+func (s *Service) RefreshDirectory() {
+	s.stats.Invalidations.Add(1)
+	p := s.highMark()
+	s.dirMu.Lock()
+	defer s.dirMu.Unlock()
+	s.dirPending, s.dirNeed = true, s.dirNeed.Max(p)
+	s.dirStale.Store(true)
+}
+
+// refreshDirectory runs a pending directory reload if the snapshot read
+// at pos, with warehouses ws, is after what it must reflect.
+func (s *Service) refreshDirectory(ws []inventory.Warehouse, pos inventory.Position) {
+	s.dirMu.Lock()
+	pending, need := s.dirPending, s.dirNeed
+	s.dirMu.Unlock()
+	if !pending || !need.Before(pos) && !need.IsZero() {
+		return
+	}
+	s.applyDirectory(func(d *inventory.Directory) *inventory.Directory { return d.Refresh(pos, ws) })
+	s.dirMu.Lock()
+	defer s.dirMu.Unlock()
+	if s.dirNeed == need { // no newer record asked for another reload meanwhile
+		s.dirPending, s.dirNeed = false, inventory.Position{}
+		s.dirStale.Store(false)
+		s.log.Info("warehouse directory reloaded", "position", pos.String())
+	}
+}
+
 // lockAll locks every stripe, in order.
 func (s *Service) lockAll() {
 	for i := range s.stripes {

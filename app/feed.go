@@ -48,6 +48,7 @@ type Feed struct {
 	// evicted one product's entry, or every entry.
 	evictedProducts atomic.Uint64
 	evictedAll      atomic.Uint64
+	reloads         atomic.Uint64 // rejected warehouse records: directory reloads
 
 	mu             sync.Mutex        // protects the fields below
 	malformed      map[string]uint64 // by reason
@@ -129,6 +130,10 @@ func (f *Feed) SourceTime() time.Time {
 // Evicted returns how many rejected records evicted one product's entry,
 // and how many evicted every entry.
 func (f *Feed) Evicted() (products, all uint64) { return f.evictedProducts.Load(), f.evictedAll.Load() }
+
+// DirectoryReloads returns how many rejected warehouse records made the
+// node reload its warehouse directory.
+func (f *Feed) DirectoryReloads() uint64 { return f.reloads.Load() }
 
 // Rejected returns the count of skipped records by reason.
 func (f *Feed) Rejected() map[string]uint64 {

@@ -127,12 +127,12 @@ func (s *Service) pruneMarks() {
 }
 
 // Run does the Service's upkeep until ctx ends, every Config.UpkeepEvery:
-// while marks are held or fills are failing, it reads the database's
-// current snapshot position (a small consistent read) so that marks the
-// database has caught up with are dropped even when no fill happens, and
-// so that a database that answers again clears the fill failure; then it
-// drops the marks a snapshot is known to include. It returns nil when ctx
-// ends.
+// while marks are held, fills are failing or a directory reload is
+// pending, it reads the warehouses in a snapshot (a small consistent read)
+// so that marks the database has caught up with are dropped even when no
+// fill happens, a database that answers again clears the fill failure, and
+// the reload is applied; then it drops the marks a snapshot is known to
+// include. It returns nil when ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.UpkeepEvery)
 	defer t.Stop()
@@ -147,9 +147,9 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) upkeep(ctx context.Context) {
-	if s.marks.waiting() || s.health.problem(0) != nil {
+	if s.marks.waiting() || s.health.problem(0) != nil || s.dirStale.Load() {
 		ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)
-		_, p, err := s.store.LoadWarehouses(ctx)
+		ws, p, err := s.store.LoadWarehouses(ctx)
 		cancel()
 		if err != nil {
 			s.health.failed(err)
@@ -157,6 +157,7 @@ func (s *Service) upkeep(ctx context.Context) {
 		}
 		s.health.succeeded()
 		s.marks.observe(p)
+		s.refreshDirectory(ws, p)
 	}
 	if s.marks.count.Load() > 0 {
 		s.pruneMarks()

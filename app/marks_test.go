@@ -224,3 +224,39 @@ func TestFillProblem(t *testing.T) {
 		t.Fatalf("FillProblem after the database answered again = %v", err)
 	}
 }
+
+// A warehouse record that cannot be applied may have carried a change the
+// directory missed: answers are marked stale until a reload from a
+// snapshot after everything consumed has been applied, and a warehouse
+// change consumed meanwhile survives the reload.
+func TestRefreshDirectory(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(10), map[inventory.ProductID][]inventory.Stock{
+		1: {{Warehouse: 1, Qty: 5}, {Warehouse: 2, Qty: 4}, {Warehouse: 3, Qty: 3}},
+	})}
+	s := newTestService(t, store, Config{})
+	if got := get(t, s, 1); got != "1:AMS=5,BER=4" {
+		t.Fatalf("Get = %q", got)
+	}
+	s.ApplyChange(stock(9, 1, 1, 40)) // consumed: the reload must be after it
+	s.RefreshDirectory()              // a lost record: BER was deactivated at 50
+	if got := get(t, s, 1); got != "stale|1:AMS=5,BER=4" {
+		t.Fatalf("Get while a reload is pending = %q, want it marked stale", got)
+	}
+	setWarehouses := func(at inventory.Position, ws ...inventory.Warehouse) {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		store.warehouses, store.warehousesAt = ws, at
+	}
+	amsOn, berOff, cdgOff := inventory.Warehouse{ID: 1, Code: "AMS", Active: true}, inventory.Warehouse{ID: 2, Code: "BER"}, inventory.Warehouse{ID: 3, Code: "CDG"}
+	setWarehouses(pos(30), amsOn, berOff, cdgOff) // a snapshot from before what was consumed
+	s.upkeep(context.Background())
+	if got := get(t, s, 1); got != "stale|1:AMS=5,BER=4" {
+		t.Fatalf("Get after a reload too old to apply = %q, want still stale", got)
+	}
+	s.ApplyChange(inventory.WarehouseChange{Warehouse: inventory.Warehouse{ID: 3, Code: "CDG", Active: true}, Pos: pos(70)})
+	setWarehouses(pos(60), amsOn, berOff, cdgOff)
+	s.upkeep(context.Background())
+	if got := get(t, s, 1); got != "1:AMS=5,CDG=3" {
+		t.Fatalf("Get after the reload = %q, want BER gone, CDG's later activation kept, unmarked", got)
+	}
+}

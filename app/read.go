@@ -10,7 +10,8 @@ import (
 // to dst. stale is true when the answer was read from the database but could
 // not be cached, because the database's snapshot stayed behind a change the
 // node consumed for the product: it is the database's answer, possibly
-// older than the stream, and transports mark it stale. Errors are
+// older than the stream, and transports mark it stale. It is also true
+// while the warehouse directory is being reloaded (RefreshDirectory). Errors are
 // *inventory.Error (CodeInvalid, CodeNotFound, CodeUnavailable) or the
 // context's error.
 func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error) {
@@ -22,7 +23,7 @@ func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst
 		return dst, false, inventory.Errorf(inventory.CodeUnavailable, "not started: warehouse directory not loaded")
 	}
 	if out, ok, err := s.fromCache(id, view, dst, dir); ok {
-		return out, false, err
+		return out, s.dirStale.Load(), err
 	}
 	s.stats.Misses.Add(1)
 	fs, err := s.await(ctx, []inventory.ProductID{id})
@@ -30,7 +31,7 @@ func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst
 		return dst, false, err
 	}
 	out, err := s.fromEntry(id, fs[0].entry, view, dst)
-	return out, fs[0].stale, err
+	return out, fs[0].stale || s.dirStale.Load(), err
 }
 
 // fromCache answers from the cache. ok is false on a miss.
@@ -192,7 +193,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 			}
 		}
 	}
-	res := BatchResult{Bodies: make([][]byte, 0, len(uniq)), Stale: stale}
+	res := BatchResult{Bodies: make([][]byte, 0, len(uniq)), Stale: stale || s.dirStale.Load()}
 	for i, id := range uniq {
 		if found[i] {
 			res.Bodies = append(res.Bodies, bodies[i])

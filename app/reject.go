@@ -9,9 +9,12 @@ import (
 )
 
 // UnapplicableError is returned, wrapped or not, by a Decoder for a record
-// of the stock table that it cannot turn into a change: the change the
+// of a tracked table that it cannot turn into a change: the change the
 // record carried is lost, so the Feed evicts what it could have changed.
 type UnapplicableError struct {
+	// Warehouse is true for a record of the warehouse table: the lost
+	// change could have touched the directory, which is reloaded.
+	Warehouse bool
 	// Product is the one product the record names (in its key or row
 	// images) when KeyKnown; the lost change can only have touched it.
 	Product inventory.ProductID
@@ -76,6 +79,11 @@ func (f *Feed) reject(m *Message, err error) {
 
 // evict drops what the lost change could have touched and says what.
 func (f *Feed) evict(ue *UnapplicableError) string {
+	if ue.Warehouse {
+		f.svc.RefreshDirectory()
+		f.reloads.Add(1)
+		return "the warehouse directory (reloading; answers marked stale until then)"
+	}
 	if ue.KeyKnown {
 		f.svc.Invalidate(ue.Product)
 		f.evictedProducts.Add(1)

@@ -98,6 +98,14 @@ type Service struct {
 	highMu sync.Mutex
 	high   inventory.Position
 
+	// dirMu protects dirNeed: a directory reload is pending, and must read
+	// a snapshot after dirNeed (see RefreshDirectory). dirStale is set while
+	// one is pending, for the read path to mark answers stale.
+	dirMu      sync.Mutex
+	dirPending bool
+	dirNeed    inventory.Position
+	dirStale   atomic.Bool
+
 	stripes [stripes]stripe
 	marks   markBook   // what the per-key marks share (marks.go)
 	health  fillHealth // whether database loads are failing

@@ -65,17 +65,21 @@ type Decoder struct {
 // names the settings to add.
 //
 // Every error wraps ErrUnknownTable or ErrMalformed. An error about a
-// record of the stock table is also an *app.UnapplicableError, saying
-// which product the lost change could have touched, when that is known.
+// record of a tracked table is also an *app.UnapplicableError, saying
+// which product the lost change could have touched, when that is known, or
+// that it was a warehouse record.
 // Decode never panics.
 func (d Decoder) Decode(topic string, key, value []byte) (inventory.Change, error) {
 	if strings.HasPrefix(topic, HeartbeatTopicPrefix+".") {
 		return decodeHeartbeat(value)
 	}
 	c, kind, op, err := d.decode(topic, key, value)
-	if err != nil && kind == inventory.TableStock {
+	switch {
+	case err != nil && kind == inventory.TableStock:
 		product, known := stockProductOf(op, key, value)
 		return nil, &app.UnapplicableError{Product: product, KeyKnown: known, Err: err}
+	case err != nil && kind == inventory.TableWarehouse:
+		return nil, &app.UnapplicableError{Warehouse: true, Err: err}
 	}
 	return c, err
 }

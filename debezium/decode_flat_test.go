@@ -78,7 +78,7 @@ func TestDecodeFlattenedErrors(t *testing.T) {
 
 // A stock record that cannot be applied says which product it could have
 // changed, when its key and rows name exactly one; other records do not
-// claim one.
+// claim one. A warehouse record says so, for the directory to be reloaded.
 func TestDecodeUnapplicable(t *testing.T) {
 	bad := map[string]any{"after.qty_salable": "many"}
 	tests := []struct {
@@ -87,6 +87,7 @@ func TestDecodeUnapplicable(t *testing.T) {
 		key       string
 		value     []byte
 		wantUE    bool // an *app.UnapplicableError
+		wantWh    bool // ... of the warehouse table
 		wantKnown bool
 		wantID    inventory.ProductID
 	}{
@@ -102,7 +103,7 @@ func TestDecodeUnapplicable(t *testing.T) {
 		{name: "key not JSON", key: `{`, value: decodeEvent(t, "warehouse_stock_item", bad), wantUE: true},
 		{name: "truncate without position", value: decodeEvent(t, "warehouse_stock_item", map[string]any{"op": "t", "after": nil, "source.file": nil}), wantUE: true},
 		{name: "flattened without op, key names the product", key: `{"product_id":3,"warehouse_id":2}`, value: []byte(`{"product_id":3,"warehouse_id":2,"qty_salable":1}`), wantUE: true, wantKnown: true, wantID: 3},
-		{name: "warehouse record", topic: decodeWarehouseTopic, value: decodeEvent(t, "warehouse", map[string]any{"after.code": 5})},
+		{name: "warehouse record", topic: decodeWarehouseTopic, value: decodeEvent(t, "warehouse", map[string]any{"after.code": 5}), wantUE: true, wantWh: true},
 		{name: "unknown table", value: decodeEvent(t, "customers", nil)},
 	}
 	for _, tt := range tests {
@@ -123,8 +124,9 @@ func TestDecodeUnapplicable(t *testing.T) {
 			if got := errors.As(err, &ue); got != tt.wantUE {
 				t.Fatalf("Decode error %v: UnapplicableError %v, want %v", err, got, tt.wantUE)
 			}
-			if ue != nil && (ue.KeyKnown != tt.wantKnown || ue.Product != tt.wantID) {
-				t.Fatalf("UnapplicableError{Product: %d, KeyKnown: %v}, want {%d, %v} (%v)", ue.Product, ue.KeyKnown, tt.wantID, tt.wantKnown, err)
+			if ue != nil && (ue.KeyKnown != tt.wantKnown || ue.Product != tt.wantID || ue.Warehouse != tt.wantWh) {
+				t.Fatalf("UnapplicableError{Product: %d, KeyKnown: %v, Warehouse: %v}, want {%d, %v, %v} (%v)",
+					ue.Product, ue.KeyKnown, ue.Warehouse, tt.wantID, tt.wantKnown, tt.wantWh, err)
 			}
 			if ue != nil && !errors.Is(err, debezium.ErrMalformed) {
 				t.Errorf("error %v does not wrap ErrMalformed", err)

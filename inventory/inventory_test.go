@@ -122,3 +122,34 @@ func TestDirectoryView(t *testing.T) {
 		t.Errorf("new warehouse not in view: %v", inv)
 	}
 }
+
+func TestDirectoryRefresh(t *testing.T) {
+	p := func(o uint64) Position { return Position{File: 1, Offset: o} }
+	d := NewDirectory(p(10), []Warehouse{{1, "A", true}, {2, "B", true}, {3, "C", true}})
+	// Applied after the refresh's snapshot: stays.
+	d = d.Apply(WarehouseChange{Warehouse: Warehouse{3, "C", false}, Pos: p(30)})
+	// The snapshot at 20 shows A deactivated (a change the directory missed),
+	// B gone, D new, and C as it was before 30.
+	nd := d.Refresh(p(20), []Warehouse{{1, "A", false}, {3, "C", true}, {4, "D", true}})
+	tests := []struct {
+		id     WarehouseID
+		want   Warehouse
+		exists bool
+	}{
+		{1, Warehouse{1, "A", false}, true},
+		{2, Warehouse{}, false},
+		{3, Warehouse{3, "C", false}, true},
+		{4, Warehouse{4, "D", true}, true},
+	}
+	for _, tc := range tests {
+		if got, ok := nd.Lookup(tc.id); ok != tc.exists || got != tc.want {
+			t.Errorf("Lookup(%d) = %v %v, want %v %v", tc.id, got, ok, tc.want, tc.exists)
+		}
+	}
+	if nd.Epoch() <= d.Epoch() {
+		t.Error("a refresh did not bump the epoch")
+	}
+	if nd.Apply(WarehouseChange{Warehouse: Warehouse{2, "B", true}, Pos: p(15)}) != nd {
+		t.Error("a change from before the refresh's snapshot was applied")
+	}
+}

@@ -110,3 +110,22 @@ func (d *Directory) Truncate(pos Position) *Directory {
 	}
 	return nd
 }
+
+// Refresh returns the directory after reading every warehouse again in a
+// database snapshot taken at pos: what the snapshot shows replaces what d
+// reflects from before pos, a warehouse d has from before pos and the
+// snapshot lacks is gone, and changes at or after pos that d already
+// applied stay. It repairs a directory that may have missed a change
+// before pos (a record that could not be decoded).
+func (d *Directory) Refresh(pos Position, warehouses []Warehouse) *Directory {
+	nd := &Directory{epoch: d.epoch + 1, floor: d.floor.Max(pos), entries: make(map[WarehouseID]dirEntry, len(warehouses))}
+	for _, w := range warehouses {
+		nd.entries[w.ID] = dirEntry{Warehouse: w, version: pos}
+	}
+	for id, e := range d.entries {
+		if !e.version.Before(pos) { // at or after the snapshot: newer than it
+			nd.entries[id] = e
+		}
+	}
+	return nd
+}

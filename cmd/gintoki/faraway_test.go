@@ -95,3 +95,40 @@ func TestFarAheadEventDegradesOneKey(t *testing.T) {
 		t.Error("/metrics lacks gintoki_fills_uncached_total")
 	}
 }
+
+// A warehouse record that cannot be decoded may have carried a change the
+// node now lacks: it reloads the directory from the database and serves
+// the repaired answer, unmarked.
+func TestUndecodableWarehouseRecordReloadsDirectory(t *testing.T) {
+	db := mariadbtest.Start(t)
+	db.Exec(t, `INSERT INTO warehouse VALUES (1,'WH-AMS',1),(2,'WH-BER',1);
+		INSERT INTO warehouse_stock_item VALUES (1,1,10),(1,2,20)`)
+	broker := startBroker(t, 3, testTopics...)
+	n := startNode(t, db.DSN("inventory"), broker)
+	read := func() string {
+		code, hdr, body := n.getFull(t, "/v1/products/1/inventory", nil)
+		return fmt.Sprintf("stale=%t %d %s", hdr.Get("X-Gintoki-Stale") == "true", code, body)
+	}
+	if got, want := read(), `stale=false 200 {"product_id":1,"warehouses":[{"warehouse_code":"WH-AMS","qty_salable":10},{"warehouse_code":"WH-BER","qty_salable":20}]}`; got != want {
+		t.Fatalf("read = %s, want %s", got, want)
+	}
+	// The change reaches the database, and its record arrives unreadable.
+	db.Exec(t, `UPDATE warehouse SET is_active = 0 WHERE id = 2`)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	rec := &kgo.Record{Topic: testTopics[1], Key: []byte(`{"id":2}`), Value: []byte(`{"op":"u","after":{"id":"two"`)}
+	if err := cl.ProduceSync(context.Background(), rec).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, 10*time.Second, func() (bool, string) {
+		got := read()
+		return got == `stale=false 200 {"product_id":1,"warehouses":[{"warehouse_code":"WH-AMS","qty_salable":10}]}`, got
+	})
+	_, metrics := n.get(t, "/metrics", nil)
+	if !strings.Contains(metrics, `gintoki_changes_rejected_evictions_total{scope="directory"} 1`) {
+		t.Error(`/metrics: gintoki_changes_rejected_evictions_total{scope="directory"} is not 1`)
+	}
+}

@@ -99,7 +99,8 @@ var (
 	descCaughtUp   = prometheus.NewDesc("gintoki_consumer_caught_up", "1 once the consumer has read up to where the topics were when it attached.", nil, nil)
 	descRejected   = prometheus.NewDesc("gintoki_changes_rejected_total", "Change records skipped because they cannot be applied, by reason.", []string{"reason"}, nil)
 	descEvicted    = prometheus.NewDesc("gintoki_changes_rejected_evictions_total",
-		"Rejected stock records whose lost change made the node evict the one product they name (scope product) or every entry (scope all).", []string{"scope"}, nil)
+		"Rejected records whose lost change made the node evict the one product they name (scope product), every entry (scope all), "+
+			"or reload the warehouse directory (scope directory).", []string{"scope"}, nil)
 )
 
 func (c *consumerCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -123,6 +124,7 @@ func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
 	products, all := c.feed.Evicted()
 	ch <- prometheus.MustNewConstMetric(descEvicted, prometheus.CounterValue, float64(products), "product")
 	ch <- prometheus.MustNewConstMetric(descEvicted, prometheus.CounterValue, float64(all), "all")
+	ch <- prometheus.MustNewConstMetric(descEvicted, prometheus.CounterValue, float64(c.feed.DirectoryReloads()), "directory")
 }
 
 func bool01(b bool) float64 {
