@@ -37,6 +37,7 @@ type Store struct {
 	stockEnd  string // what follows the ids
 	directEnd string // what follows the ids for Direct: the warehouses too
 	whSQL     string
+	listSQL   string // a page of product ids (ProductIDs)
 	log       *slog.Logger
 	latency   *prometheus.HistogramVec
 	loadsErrs *prometheus.CounterVec
@@ -89,6 +90,7 @@ func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, erro
 		stockSQL:  snapshotBegin + "SELECT product_id, warehouse_id, qty_salable FROM `" + cfg.StockTable + "` WHERE product_id IN (",
 		stockEnd:  "); COMMIT",
 		whSQL:     snapshotBegin + warehouseSelect(cfg.WarehouseTable) + "; COMMIT",
+		listSQL:   "SELECT DISTINCT product_id FROM `" + cfg.StockTable + "` WHERE product_id > ? ORDER BY product_id LIMIT ?",
 		directEnd: "); " + warehouseSelect(cfg.WarehouseTable) + "; COMMIT",
 		log:       log,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{

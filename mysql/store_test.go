@@ -238,3 +238,33 @@ func (codeQty) AppendInventory(dst []byte, inv *inventory.Inventory) []byte {
 	}
 	return dst
 }
+
+// ProductIDs pages through the products in id order, each product once.
+func TestProductIDs(t *testing.T) {
+	db := mariadbtest.Start(t)
+	db.Exec(t, `INSERT INTO warehouse_stock_item SELECT seq DIV 2, seq % 2 + 1, 1 FROM seq_2_to_41`) // products 1..20, two rows each
+	s := openStore(t, db.DSN("inventory"))
+	var got []inventory.ProductID
+	var after inventory.ProductID
+	for pages := 0; ; pages++ {
+		page, err := s.ProductIDs(context.Background(), after, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if len(page) < 7 {
+			if pages != 2 {
+				t.Fatalf("pages = %d, want 3", pages+1)
+			}
+			break
+		}
+		after = page[len(page)-1]
+	}
+	want := make([]inventory.ProductID, 20)
+	for i := range want {
+		want[i] = inventory.ProductID(i + 1)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ids = %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// ProductLister pages through the products the database holds, in id
+// order (keyset pagination: each page is its own short query).
+type ProductLister interface {
+	// ProductIDs returns up to limit product ids greater than after, in
+	// increasing order; fewer than limit means there are no more.
+	ProductIDs(ctx context.Context, after inventory.ProductID, limit int) ([]inventory.ProductID, error)
+}
+
+// WarmConfig tunes Warm.
+type WarmConfig struct {
+	// Chunk is the number of products per fill query (default the
+	// Service's FillBatch).
+	Chunk int
+	// Full reports whether the cache has reached its byte bound (nil:
+	// never); warming stops there rather than evict what it loaded.
+	Full func() bool
+	// LogEvery is the period of the progress log line (default 5s).
+	LogEvery time.Duration
+}
+
+// WarmProgress is how far a warm has got. It is safe for concurrent use.
+type WarmProgress struct {
+	Loaded atomic.Int64 // products read into the cache (found or not)
+	Done   atomic.Bool  // the warm has ended, complete or not
+}
+
+// Warm loads products into the cache before the node takes traffic: every
+// product the lister pages through, or, with a nil lister, the ids given.
+// Each chunk is an ordinary batch of misses (await): its flights load in
+// one consistent snapshot with its own position and install by the rules
+// of fill.go, so a change consumed during the warm is applied on top of
+// the chunk or makes it wait for a later snapshot, exactly as for a read.
+// Products already cached are skipped. It stops at the cache's byte bound,
+// when ctx ends, or at the first failed chunk (returning its error), and
+// marks progress Done in every case.
+func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventory.ProductID, cfg WarmConfig, progress *WarmProgress, log *slog.Logger) error {
+	defer progress.Done.Store(true)
+	if !s.Started() {
+		return errors.New("warm: the warehouse directory is not loaded yet (call Start first)")
+	}
+	if cfg.Chunk <= 0 {
+		cfg.Chunk = s.cfg.FillBatch
+	}
+	if cfg.LogEvery <= 0 {
+		cfg.LogEvery = 5 * time.Second
+	}
+	if cfg.Full == nil {
+		cfg.Full = func() bool { return false }
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []inventory.ProductID)
+	var listErr error
+	go func() { // the lister: one page per chunk
+		defer close(chunks)
+		listErr = pageIDs(ctx, lister, ids, cfg.Chunk, chunks)
+	}()
+
+	start := time.Now()
+	tick := time.NewTicker(cfg.LogEvery)
+	defer tick.Stop()
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	for range s.cfg.Loaders { // as many chunks in flight as fill queries may run
+		wg.Go(func() {
+			for chunk := range chunks {
+				if cfg.Full() {
+					fail(errCacheFull)
+					return
+				}
+				if _, err := s.await(ctx, s.uncached(chunk)); err != nil {
+					fail(fmt.Errorf("warm products %d…%d: %w", int64(chunk[0]), int64(chunk[len(chunk)-1]), err))
+					return
+				}
+				progress.Loaded.Add(int64(len(chunk)))
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-tick.C:
+			log.Info("warming the cache", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+		}
+	}
+	cancel()
+	for range chunks { // let the lister finish
+	}
+	err := firstErr
+	if err == nil && listErr != nil && ctx.Err() == nil {
+		err = listErr
+	}
+	switch {
+	case errors.Is(err, errCacheFull):
+		log.Info("cache warm stopped at the cache's byte bound", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+		return nil
+	case err != nil:
+		return err
+	}
+	log.Info("cache warm done", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+var errCacheFull = errors.New("cache full")
+
+// pageIDs sends ids, or the lister's pages, in chunks of n until done or
+// ctx ends.
+func pageIDs(ctx context.Context, lister ProductLister, ids []inventory.ProductID, n int, out chan<- []inventory.ProductID) error {
+	send := func(chunk []inventory.ProductID) bool {
+		select {
+		case out <- chunk:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if lister == nil {
+		for len(ids) > 0 {
+			k := min(n, len(ids))
+			if !send(ids[:k:k]) {
+				return nil
+			}
+			ids = ids[k:]
+		}
+		return nil
+	}
+	var after inventory.ProductID
+	for {
+		page, err := lister.ProductIDs(ctx, after, n)
+		if err != nil {
+			return fmt.Errorf("list products after %d: %w", int64(after), err)
+		}
+		if len(page) > 0 && !send(page) {
+			return nil
+		}
+		if len(page) < n {
+			return nil
+		}
+		after = page[len(page)-1]
+	}
+}
+
+// uncached returns the distinct valid ids of chunk that have no cache
+// entry.
+func (s *Service) uncached(chunk []inventory.ProductID) []inventory.ProductID {
+	out := chunk[:0:0]
+	for _, id := range dedup(chunk) {
+		if id.Validate() != nil {
+			continue
+		}
+		if _, ok := s.cache.Get(nil, id); !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/gintoki/gintoki/inventory"
+)
+
+// listIDs is a ProductLister over 1..n.
+type listIDs int
+
+func (n listIDs) ProductIDs(_ context.Context, after inventory.ProductID, limit int) ([]inventory.ProductID, error) {
+	var out []inventory.ProductID
+	for id := after + 1; id <= inventory.ProductID(n) && len(out) < limit; id++ {
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func TestWarmAll(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), table(90))}
+	s := newTestService(t, store, Config{})
+	get(t, s, 5) // already cached: not loaded again
+	var progress WarmProgress
+	if err := s.Warm(context.Background(), listIDs(100), nil, WarmConfig{Chunk: 16}, &progress, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if !progress.Done.Load() || progress.Loaded.Load() != 100 {
+		t.Fatalf("progress = %d, done %v; want 100, done", progress.Loaded.Load(), progress.Done.Load())
+	}
+	before := store.calls.Load()
+	for id := 1; id <= 100; id++ {
+		want := "error:not_found"
+		if id <= 90 {
+			want = fmt.Sprintf("%d:AMS=%d", id, id)
+		}
+		if got := get(t, s, inventory.ProductID(id)); got != want {
+			t.Fatalf("product %d = %q, want %q", id, got, want)
+		}
+	}
+	if n := store.calls.Load() - before; n != 0 {
+		t.Fatalf("%d reads after the warm went to the database", n)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	for _, ids := range store.idsLoaded[1:] {
+		if slices.Contains(ids, 5) {
+			t.Fatalf("warm query %v: reloaded a cached product", ids)
+		}
+	}
+}
+
+func TestWarmFromIDsStopsWhenFull(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), table(100))}
+	s := newTestService(t, store, Config{Loaders: 1})
+	var progress WarmProgress
+	ids := []inventory.ProductID{1, 1, 2, -3, 4, 5, 6, 7, 8, 9, 10}
+	full := func() bool { return progress.Loaded.Load() >= 4 }
+	if err := s.Warm(context.Background(), nil, ids, WarmConfig{Chunk: 4, Full: full}, &progress, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if got := progress.Loaded.Load(); got != 4 {
+		t.Fatalf("loaded = %d, want the warm to stop at the first full check (4)", got)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if want := [][]inventory.ProductID{{1, 2}}; len(store.idsLoaded) != 1 || !slices.Equal(store.idsLoaded[0], want[0]) {
+		t.Fatalf("queries = %v, want %v (duplicates and invalid ids dropped)", store.idsLoaded, want)
+	}
+}
+
+// A warm chunk is a batch of misses: a change consumed while it loads is
+// applied on top of it, and a change consumed before it for a product the
+// chunk's snapshot does not show yet makes that product wait for a later
+// snapshot.
+func TestWarmRacesChanges(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	load, started, release := blockingLoad(func(ctx context.Context, ids []inventory.ProductID) (Snapshot, error) {
+		mu.Lock()
+		calls++
+		c := calls
+		mu.Unlock()
+		if c == 1 {
+			return staticLoad(pos(100), table(3))(ctx, ids)
+		}
+		after := table(3)
+		after[3] = []inventory.Stock{{Warehouse: 1, Qty: 33}}
+		return staticLoad(pos(300), after)(ctx, ids)
+	})
+	s := newTestService(t, &fakeStore{load: load}, Config{})
+	s.ApplyChange(stock(3, 1, 33, 200)) // consumed before the warm, not yet in snapshots
+	var progress WarmProgress
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := s.Warm(context.Background(), listIDs(3), nil, WarmConfig{}, &progress, quiet); err != nil {
+			t.Error(err)
+		}
+	})
+	<-started // the chunk's snapshot is read at 100
+	s.ApplyChange(stock(2, 1, 22, 150))
+	close(release)
+	wg.Wait()
+	if got := []string{get(t, s, 1), get(t, s, 2), get(t, s, 3)}; !slices.Equal(got, []string{"1:AMS=1", "2:AMS=22", "3:AMS=33"}) {
+		t.Fatalf("after the warm: %q", got)
+	}
+}
