@@ -15,8 +15,11 @@ type Stats struct {
 	CheckpointSaves  atomic.Uint64 // positions saved
 	CheckpointErrors atomic.Uint64 // failed saves (retried at the next interval while running)
 	Heartbeats       atomic.Uint64 // heartbeat messages the broker acknowledged
+	Terms            atomic.Uint64 // times this relay became the leader (with a Lock)
+	LeasesLost       atomic.Uint64 // times it lost the leader lock while relaying
 
 	streaming  atomic.Bool
+	leader     atomic.Bool
 	lastCommit atomic.Int64 // Unix nanoseconds; 0 before the first transaction
 	caughtUp   atomic.Int64 // Unix nanoseconds; 0 until the stream says
 }
@@ -44,3 +47,7 @@ func (s *Stats) LastCommit() time.Time {
 	}
 	return time.Time{}
 }
+
+// Leader reports whether the relay holds the leader lock (with a Lock in
+// its Config) and so is the one that publishes.
+func (s *Stats) Leader() bool { return s.leader.Load() }
