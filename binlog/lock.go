@@ -194,13 +194,27 @@ type lease struct {
 	lost    chan struct{}
 	stop    chan struct{}
 	done    chan struct{} // closed when the goroutine has ended
+	// confirmed is when the last confirming query was sent (Unix
+	// nanoseconds), written by the goroutine, read by Held.
+	confirmed atomic.Int64
 	release sync.Once
 }
 
 func (l *Lock) hold(conn *sql.Conn) *lease {
 	ls := &lease{l: l, conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-	go ls.confirm(time.Now())
+	now := time.Now()
+	ls.confirmed.Store(now.UnixNano())
+	go ls.confirm(now)
 	return ls
+}
+
+// Held implements relay.Lease: not lost, and confirmed within the lease
+// by the clock now, whether or not the goroutine has run since.
+func (ls *lease) Held() bool {
+	if closedChan(ls.lost) {
+		return false
+	}
+	return time.Since(time.Unix(0, ls.confirmed.Load())) < ls.l.cfg.Lease
 }
 
 // Lost implements relay.Lease.
@@ -230,6 +244,7 @@ func (ls *lease) confirm(confirmed time.Time) {
 		switch {
 		case err == nil && mine.Valid && mine.Bool:
 			confirmed = sent
+			ls.confirmed.Store(sent.UnixNano())
 			ls.l.healthy.Store(true)
 			continue
 		case err == nil:

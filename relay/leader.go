@@ -20,6 +20,11 @@ type Lease interface {
 	// still holds the lock, and in any case before another process can
 	// acquire it: from then on the holder must not publish.
 	Lost() <-chan struct{}
+	// Held reports, by the clock now, whether the lease is still confirmed
+	// and not lost. The relay asks before every publish, so that a process
+	// that was paused (or starved) past its lease does not publish even
+	// once before Lost is closed.
+	Held() bool
 	// Release gives the lock up (another process may acquire it at once)
 	// and stops confirming it.
 	Release() error
@@ -41,10 +46,12 @@ func (r *Relay) lead(ctx context.Context) error {
 			}
 			return fmt.Errorf("acquire leader lock: %w", err)
 		}
+		held := lease.Held
+		r.stats.held.Store(&held)
 		r.stats.leader.Store(true)
 		r.stats.Terms.Add(1)
 		r.log.Info("leader: relaying")
-		err = r.term(ctx, lease.Lost())
+		err = r.term(ctx, lease)
 		r.stats.leader.Store(false)
 		lost := closed(lease.Lost())
 		if rerr := lease.Release(); rerr != nil {

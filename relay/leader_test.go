@@ -30,6 +30,8 @@ func newFakeLease() *fakeLease { return &fakeLease{lost: make(chan struct{})} }
 
 func (l *fakeLease) Lost() <-chan struct{} { return l.lost }
 
+func (l *fakeLease) Held() bool { return !closed(l.lost) }
+
 func (l *fakeLease) Release() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -123,5 +125,58 @@ func TestRunWithoutLockLeads(t *testing.T) {
 	}
 	if h.r.Stats().Leader() {
 		t.Error("still the leader after Run returned")
+	}
+}
+
+// stallLease is held until the test says otherwise, without closing Lost:
+// a process paused past its lease whose confirming goroutine has not run
+// yet.
+type stallLease struct {
+	*fakeLease
+	held chan bool // capacity 1; the latest value says whether it is held
+}
+
+func (l *stallLease) Held() bool {
+	v := <-l.held
+	l.held <- v
+	return v
+}
+
+// A lease that the clock says has run out stops publishing at once, even
+// before Lost is closed, and the position never moves past what was not
+// published.
+func TestLeadChecksTheLeaseBeforeEveryPublish(t *testing.T) {
+	cp := &memCheckpoint{pos: Position{File: "bin.000001", Pos: 50}}
+	ls := &stallLease{fakeLease: newFakeLease(), held: make(chan bool, 1)}
+	ls.held <- true
+	lock := stallLock{ls: make(chan *stallLease, 1)}
+	lock.ls <- ls
+	h := startRelay(t, cp, func(c *Config) { c.Lock = lock })
+	waitFor(t, "leadership", h.r.Stats().Leader)
+	h.src.txs <- tx(100, change("a", OpCreate, 90))
+	h.pub.waitBatches(t, 1)[0].done(nil)
+	<-ls.held
+	ls.held <- false
+	h.src.txs <- tx(200, change("a", OpCreate, 150))
+	time.Sleep(20 * time.Millisecond)
+	if n := h.pub.count(); n != 1 {
+		t.Fatalf("%d batches published, want 1: none once the lease ran out", n)
+	}
+	close(ls.lost)
+	waitFor(t, "standing by", func() bool { return !h.r.Stats().Leader() })
+	if p, _ := cp.get(); p.Pos != 100 {
+		t.Fatalf("checkpoint %v, want 100", p)
+	}
+}
+
+// stallLock grants its one stallLease, then nothing.
+type stallLock struct{ ls chan *stallLease }
+
+func (l stallLock) Acquire(ctx context.Context) (Lease, error) {
+	select {
+	case ls := <-l.ls:
+		return ls, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }

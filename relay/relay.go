@@ -171,8 +171,14 @@ func (r *Relay) Run(ctx context.Context) error {
 	return r.term(ctx, nil)
 }
 
-// term relays until ctx ends, something fails or lost is closed.
-func (r *Relay) term(ctx context.Context, lost <-chan struct{}) error {
+// term relays until ctx ends, something fails or the lease (nil without a
+// Lock) is lost.
+func (r *Relay) term(ctx context.Context, lease Lease) error {
+	var lost <-chan struct{}
+	held := func() bool { return true }
+	if lease != nil {
+		lost, held = lease.Lost(), lease.Held
+	}
 	from, err := r.cfg.Checkpoint.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("load checkpoint: %w", err)
@@ -209,7 +215,7 @@ func (r *Relay) term(ctx context.Context, lost <-chan struct{}) error {
 	// The reader goroutine is owned by Run: it ends when readCtx ends or the
 	// stream fails, and Run receives from readDone before going on.
 	readDone := make(chan error, 1)
-	go func() { readDone <- r.read(readCtx, stream, t) }()
+	go func() { readDone <- r.read(readCtx, stream, t, held) }()
 
 	ticker := time.NewTicker(r.cfg.CheckpointInterval)
 	defer ticker.Stop()
@@ -322,7 +328,10 @@ func (r *Relay) save(ctx context.Context, p Position) error {
 // a time: a large transaction is published part by part as it is read, each
 // part waiting for room in the in-flight window (backpressure from the
 // broker), so memory does not grow with the transaction.
-func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
+//
+// held is asked before every publish; once it says no, read publishes
+// nothing more and returns nil (Run sees the lease lost).
+func (r *Relay) read(ctx context.Context, stream Stream, t *tracker, held func() bool) error {
 	var txMsgs uint64 // messages of the current transaction's parts so far
 	for {
 		tx, err := stream.Next(ctx)
@@ -363,6 +372,14 @@ func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
 		p, err := t.begin(ctx, end, len(msgs))
 		if err != nil {
 			// ctx ended or an earlier publish failed; Run reports the latter.
+			return nil
+		}
+		if !held() {
+			// Fenced between two confirmations of the lease; Run learns it
+			// from Lost. The messages are not published, and the position
+			// never moves past them.
+			t.abandon(p)
+			<-ctx.Done()
 			return nil
 		}
 		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))

@@ -20,6 +20,7 @@ type Stats struct {
 
 	streaming  atomic.Bool
 	leader     atomic.Bool
+	held       atomic.Pointer[func() bool] // the current term's Lease.Held; nil without a Lock
 	lastCommit atomic.Int64 // Unix nanoseconds; 0 before the first transaction
 	caughtUp   atomic.Int64 // Unix nanoseconds; 0 until the stream says
 }
@@ -49,5 +50,14 @@ func (s *Stats) LastCommit() time.Time {
 }
 
 // Leader reports whether the relay holds the leader lock (with a Lock in
-// its Config) and so is the one that publishes.
-func (s *Stats) Leader() bool { return s.leader.Load() }
+// its Config), confirmed within its lease by the clock now, and so is the
+// one that publishes. Without a Lock it reports whether Run runs.
+func (s *Stats) Leader() bool {
+	if !s.leader.Load() {
+		return false
+	}
+	if held := s.held.Load(); held != nil {
+		return (*held)()
+	}
+	return true
+}

@@ -119,6 +119,19 @@ func (t *tracker) finish(p *pendingTx, err error) {
 	}
 }
 
+// abandon takes back p, begun but never published: its messages no longer
+// count as in flight, and since p is never done the acknowledged position
+// never moves past it.
+func (t *tracker) abandon(p *pendingTx) {
+	t.mu.Lock()
+	t.inflight -= p.msgs
+	t.mu.Unlock()
+	select {
+	case t.progress <- struct{}{}:
+	default:
+	}
+}
+
 // inFlight returns the number of messages published and not yet finished.
 func (t *tracker) inFlight() int {
 	t.mu.Lock()
