@@ -189,15 +189,15 @@ func (l *Lock) try(ctx context.Context) (relay.Lease, error) {
 // Ping and closes lost when it cannot within Lease; it ends when lost is
 // closed or Release is called.
 type lease struct {
-	l       *Lock
-	conn    *sql.Conn
-	lost    chan struct{}
-	stop    chan struct{}
-	done    chan struct{} // closed when the goroutine has ended
+	l    *Lock
+	conn *sql.Conn
+	lost chan struct{}
+	stop chan struct{}
+	done chan struct{} // closed when the goroutine has ended
 	// confirmed is when the last confirming query was sent (Unix
 	// nanoseconds), written by the goroutine, read by Held.
 	confirmed atomic.Int64
-	release sync.Once
+	release   sync.Once
 }
 
 func (l *Lock) hold(conn *sql.Conn) *lease {

@@ -21,8 +21,8 @@ type Stats struct {
 	streaming  atomic.Bool
 	leader     atomic.Bool
 	held       atomic.Pointer[func() bool] // the current term's Lease.Held; nil without a Lock
-	lastCommit atomic.Int64 // Unix nanoseconds; 0 before the first transaction
-	caughtUp   atomic.Int64 // Unix nanoseconds; 0 until the stream says
+	lastCommit atomic.Int64                // Unix nanoseconds; 0 before the first transaction
+	caughtUp   atomic.Int64                // Unix nanoseconds; 0 until the stream says
 }
 
 // CaughtUp returns the stream's caught-up time (Stream.CaughtUpAt) as last
