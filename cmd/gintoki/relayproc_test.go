@@ -143,3 +143,36 @@ func (r *relayProcess) peakRSS(tb testing.TB) int64 {
 	tb.Fatal("no VmHWM in /proc status")
 	return 0
 }
+
+// startDevBrokerProcess builds and starts gintoki-devbroker, in memory, on
+// a free port, as a process of its own: a broker in the test process would
+// run under the race detector, several times slower than the relay it
+// serves. It is killed when the test ends.
+func startDevBrokerProcess(tb testing.TB, partitions int) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "gintoki-devbroker")
+	if out, err := exec.Command("go", "build", "-o", bin, "../gintoki-devbroker").CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freeAddr(tb)
+	logs := &lockedBuffer{}
+	cmd := exec.Command(bin, "--addr", addr, "--data-dir", "", "--partitions", strconv.Itoa(partitions))
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if tb.Failed() {
+			tb.Logf("dev broker log:\n%s", logs)
+		}
+	})
+	pollUntil(tb, 20*time.Second, func() (bool, string) {
+		return strings.Contains(logs.String(), "dev broker listening"), logs.String()
+	})
+	return addr
+}
