@@ -176,3 +176,21 @@ func startDevBrokerProcess(tb testing.TB, partitions int) string {
 	})
 	return addr
 }
+
+// cpuTime returns the CPU time (user and system) the process has used,
+// from /proc/PID/stat, in clock ticks of 1/100 s (Linux's USER_HZ).
+func (r *relayProcess) cpuTime(tb testing.TB) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(r.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Fields after the command name (in parentheses, which may hold spaces).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		tb.Fatalf("/proc stat: %q", b)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
