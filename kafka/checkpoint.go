@@ -35,7 +35,9 @@ type CheckpointConfig struct {
 	// ReplicationFactor of the topic if it is created; zero or -1 leaves it
 	// to the broker's default.
 	ReplicationFactor int16
-	Logger            *slog.Logger // nil discards logs
+	// Security: TLS and SASL towards the brokers (zero: plaintext).
+	Security SecurityConfig
+	Logger   *slog.Logger // nil discards logs
 }
 
 // Checkpoint keeps the relay's position in a compacted Kafka topic, as
@@ -51,13 +53,14 @@ type CheckpointConfig struct {
 // whose changes are all in the broker, so the last write, whoever made it,
 // is safe to resume from, at worst replaying a little.
 type Checkpoint struct {
-	client  *kgo.Client
-	admin   *kadm.Client
-	brokers []string
-	topic   string
-	key     string
-	repl    int16
-	log     *slog.Logger
+	client   *kgo.Client
+	admin    *kadm.Client
+	brokers  []string
+	security []kgo.Opt // TLS and SASL options, for the short-lived reading client
+	topic    string
+	key      string
+	repl     int16
+	log      *slog.Logger
 }
 
 var _ relay.Checkpoint = (*Checkpoint)(nil)
@@ -81,17 +84,21 @@ func NewCheckpoint(cfg CheckpointConfig) (*Checkpoint, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	client, err := kgo.NewClient(
+	security, err := cfg.Security.ClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("kafka checkpoint: %w", err)
+	}
+	client, err := kgo.NewClient(append(security,
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
 		kgo.WithLogger(publisherLogger{log}),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka checkpoint: %w", err)
 	}
 	return &Checkpoint{
-		client: client, admin: kadm.NewClient(client), brokers: cfg.Brokers,
+		client: client, admin: kadm.NewClient(client), brokers: cfg.Brokers, security: security,
 		topic: cfg.Topic, key: cfg.Key, repl: cfg.ReplicationFactor, log: log,
 	}, nil
 }
@@ -139,11 +146,11 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 	for p := range end {
 		parts[p] = kgo.NewOffset().AtStart()
 	}
-	cons, err := kgo.NewClient(
+	cons, err := kgo.NewClient(append(c.security,
 		kgo.SeedBrokers(c.brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: parts}),
 		kgo.WithLogger(publisherLogger{c.log}),
-	)
+	)...)
 	if err != nil {
 		return relay.Position{}, fmt.Errorf("checkpoint consumer: %w", err)
 	}

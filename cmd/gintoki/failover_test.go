@@ -15,11 +15,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gintoki/gintoki/internal/kafkatest"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/kafka"
 )
 
 // TestRelayFailover runs two relay processes, two nodes and the broker
-// under writes and reads throughout. It SIGKILLs the leading relay,
+// (with TLS and SASL SCRAM) under writes and reads throughout. It SIGKILLs the leading relay,
 // deletes its working directory, starts a new relay in a clean one, and
 // SIGKILLs the new leader again; then it pauses the third leader
 // (SIGSTOP) until a fourth relay takes over, and lets it run again: it must
@@ -31,14 +33,30 @@ func TestRelayFailover(t *testing.T) {
 	const products = 150
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, products)
-	broker := startBroker(t, 3, testTopics...)
+	// The broker requires TLS and SASL, as managed Kafka does.
+	certs := kafkatest.NewCerts(t)
+	const user, pass = "gintoki", "failover-secret"
+	broker := secureBroker(t, certs, user, pass)
+	sec, err := kafka.SecurityConfig{CAFile: certs.CAFile, SASLMechanism: kafka.SASLScramSHA256, SASLUser: user, SASLPassword: pass}.ClientOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := buildBinary(t)
+	relayEnv := []string{envKafkaPassword + "=" + pass}
+	relayFlags := []string{"--kafka-tls-ca-file", certs.CAFile, "--kafka-sasl-mechanism", kafka.SASLScramSHA256, "--kafka-sasl-user", user}
+	startRelay := func(name string) *relayProcess {
+		return startRelayProcess(t, bin, name, db, broker, relayEnv, relayFlags...)
+	}
+	secureNode := func(c *serveConfig) {
+		c.Kafka = kafkaFlags{CAFile: certs.CAFile, SASLMechanism: kafka.SASLScramSHA512, SASLUser: user}
+		c.Kafka.resolve(func(k string) (string, bool) { return pass, k == envKafkaPassword })
+	}
 
-	a := startRelayProcess(t, bin, "relay-a", db, broker, nil)
+	a := startRelay("relay-a")
 	a.waitRole(t, "leader", 30*time.Second)
-	b := startRelayProcess(t, bin, "relay-b", db, broker, nil)
+	b := startRelay("relay-b")
 	b.waitRole(t, "standby", 30*time.Second)
-	nodes := []*node{startNode(t, db.DSN("inventory"), broker), startNode(t, db.DSN("inventory"), broker)}
+	nodes := []*node{startNode(t, db.DSN("inventory"), broker, secureNode), startNode(t, db.DSN("inventory"), broker, secureNode)}
 	for _, n := range nodes { // every key cached: a missed change would leave it stale
 		for id := 1; id <= products+10; id++ {
 			n.get(t, fmt.Sprintf("/v1/products/%d/inventory", id), nil)
@@ -112,7 +130,7 @@ func TestRelayFailover(t *testing.T) {
 	if err := os.RemoveAll(a.dir); err != nil {
 		t.Fatal(err)
 	}
-	c := startRelayProcess(t, bin, "relay-c", db, broker, nil)
+	c := startRelay("relay-c")
 	c.waitRole(t, "standby", 30*time.Second)
 	relaysMu.Lock()
 	relays = []*relayProcess{b, c}
@@ -128,7 +146,7 @@ func TestRelayFailover(t *testing.T) {
 	// network cut): the database drops its silent session after
 	// --failover-timeout and a standby takes over; when it runs again it
 	// must find its lease lost and stand by.
-	d := startRelayProcess(t, bin, "relay-d", db, broker, nil)
+	d := startRelay("relay-d")
 	d.waitRole(t, "standby", 30*time.Second)
 	relaysMu.Lock()
 	relays = []*relayProcess{c, d}
@@ -193,7 +211,7 @@ func TestRelayFailover(t *testing.T) {
 	for i, n := range nodes {
 		before[i] = scrape(t, n, "gintoki_changes_total")
 	}
-	dups := republishOldest(t, broker, "gintoki.inventory.warehouse_stock_item", 50)
+	dups := republishOldest(t, broker, "gintoki.inventory.warehouse_stock_item", 50, sec...)
 	for i, n := range nodes {
 		pollUntil(t, 15*time.Second, func() (bool, string) {
 			got := scrape(t, n, "gintoki_changes_total") - before[i]
@@ -206,11 +224,11 @@ func TestRelayFailover(t *testing.T) {
 
 // republishOldest publishes again the oldest non-tombstone record of up to
 // n keys of topic, unchanged, and returns how many it published.
-func republishOldest(tb testing.TB, broker, topic string, n int) int {
+func republishOldest(tb testing.TB, broker, topic string, n int, opts ...kgo.Opt) int {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(broker), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -229,9 +229,9 @@ func TestPipelineConverges(t *testing.T) {
 
 // waitCheckpoint waits until a relay has saved a position in the broker's
 // checkpoint topic.
-func waitCheckpoint(tb testing.TB, broker string) {
+func waitCheckpoint(tb testing.TB, broker string, opts ...kgo.Opt) {
 	tb.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(broker))...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -156,7 +156,7 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // resetCheckpoint forgets the saved position.
 func resetCheckpoint(ctx context.Context, cfg relayConfig, log *slog.Logger) error {
 	cp, err := kafka.NewCheckpoint(kafka.CheckpointConfig{
-		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Logger: log,
+		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
 	})
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	}
 	var cp relay.Checkpoint
 	kcp, err := kafka.NewCheckpoint(kafka.CheckpointConfig{
-		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Logger: log,
+		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
 	})
 	if err != nil {
 		return err
