@@ -74,11 +74,14 @@ func TestRelayMetrics(t *testing.T) {
 		t.Errorf("/healthz: %d", code)
 	}
 	pollUntil(t, 20*time.Second, func() (bool, string) {
-		code := statusOf(t, "http://"+addr+"/readyz")
-		return code == http.StatusOK, fmt.Sprintf("/readyz %d", code)
+		role := (&relayProcess{metrics: addr}).role()
+		return role == "leader", "/readyz: " + role
 	})
 	if v := relayMetric(t, addr, "gintoki_relay_streaming"); v != 1 {
 		t.Errorf("gintoki_relay_streaming = %v, want 1", v)
+	}
+	if v := relayMetric(t, addr, "gintoki_relay_leader"); v != 1 {
+		t.Errorf("gintoki_relay_leader = %v, want 1 for the only relay", v)
 	}
 
 	// Two transactions: an UPDATE of product 2's three rows, and a DELETE
