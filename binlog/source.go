@@ -55,8 +55,17 @@ type Config struct {
 	// Flavor is FlavorMariaDB or FlavorMySQL; empty detects it from
 	// SELECT VERSION().
 	Flavor string
-	Logger *slog.Logger // nil discards logs
+	// PartSize is how many row changes of a transaction are handed on at
+	// once (DefaultPartSize if zero): a larger transaction comes in parts,
+	// so the relay's memory does not grow with it.
+	PartSize int
+	Logger   *slog.Logger // nil discards logs
 }
+
+// DefaultPartSize is Config.PartSize's default: large enough that the
+// relay's per-part work is small beside the rows', small enough that a part
+// is a few hundred kilobytes.
+const DefaultPartSize = 1024
 
 // Source opens binlog streams. It satisfies relay.Source.
 type Source struct {
@@ -88,6 +97,9 @@ func New(cfg Config) (*Source, error) {
 	case cfg.Flavor != "" && cfg.Flavor != FlavorMariaDB && cfg.Flavor != FlavorMySQL:
 		return nil, fmt.Errorf("binlog: unknown flavor %q (want %s or %s)", cfg.Flavor, FlavorMariaDB, FlavorMySQL)
 	}
+	if cfg.PartSize <= 0 {
+		cfg.PartSize = DefaultPartSize
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -113,6 +125,7 @@ func (s *Source) Open(ctx context.Context, from relay.Position) (relay.Stream, r
 		database: s.cfg.Database,
 		tables:   tables,
 		resume:   start,
+		partSize: s.cfg.PartSize,
 		shapes:   map[*replication.TableMapEvent]tableShape{},
 	}, start, nil
 }
@@ -144,6 +157,8 @@ func (s *Source) dial(ctx context.Context, from relay.Position) (*replication.Bi
 		if from, err = currentPosition(ctx, db, flavor); err != nil {
 			return nil, nil, relay.Position{}, err
 		}
+	} else if err := checkNotPurged(ctx, db, from); err != nil {
+		return nil, nil, relay.Position{}, err
 	}
 	if from.Pos > math.MaxUint32 {
 		return nil, nil, relay.Position{}, fmt.Errorf("binlog position %v out of range", from)
@@ -170,7 +185,7 @@ func (s *Source) dial(ctx context.Context, from relay.Position) (*replication.Bi
 		ReadTimeout:             20 * time.Second,
 		TimestampStringLocation: time.UTC,
 		DiscardGTIDSet:          true,
-		EventCacheCount:         1024,
+		EventCacheCount:         64, // events decoded ahead of the reader; bounds memory with the parts
 	})
 	events, err := syncer.StartSync(gomysql.Position{Name: from.File, Pos: uint32(from.Pos)})
 	if err != nil {

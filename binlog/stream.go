@@ -33,6 +33,7 @@ type stream struct {
 	database string
 	tables   map[string]bool
 	resume   relay.Position // end of the last whole transaction: where a reconnection starts
+	partSize int            // a transaction's changes are handed on in parts of about this many
 
 	pending []*replication.BinlogEvent // events unpacked from a compressed transaction, not yet handled
 	file    string                     // current binlog file, from the last RotateEvent
@@ -99,12 +100,14 @@ func (s *stream) Next(ctx context.Context) (relay.Transaction, error) {
 		if err != nil {
 			return relay.Transaction{}, err
 		}
-		tx, committed, err := s.handle(ev)
+		tx, ready, err := s.handle(ev)
 		if err != nil {
 			return relay.Transaction{}, err
 		}
-		if committed {
-			s.resume = tx.End
+		if ready {
+			if !tx.More {
+				s.resume = tx.End
+			}
 			return tx, nil
 		}
 	}
@@ -175,8 +178,9 @@ func (s *stream) reconnect(ctx context.Context, cause error) error {
 // fatal reports whether err will not go away by reconnecting.
 func fatal(err error) bool {
 	var se *SettingError
+	var pe *PurgedError
 	var ee *replication.EventError // an event go-mysql cannot decode would fail again
-	if errors.As(err, &se) || errors.As(err, &ee) {
+	if errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ee) {
 		return true
 	}
 	var me *gomysql.MyError
@@ -199,8 +203,9 @@ func fatal(err error) bool {
 	return false
 }
 
-// handle applies one event; committed is true when it ended a transaction.
-func (s *stream) handle(ev *replication.BinlogEvent) (tx relay.Transaction, committed bool, err error) {
+// handle applies one event; ready is true when it ended a transaction, or
+// filled a part of a large one (tx.More).
+func (s *stream) handle(ev *replication.BinlogEvent) (tx relay.Transaction, ready bool, err error) {
 	h := ev.Header
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:
@@ -239,6 +244,9 @@ func (s *stream) handle(ev *replication.BinlogEvent) (tx relay.Transaction, comm
 		if err := s.rows(h, e); err != nil {
 			return tx, false, err
 		}
+		if len(s.changes) >= s.partSize {
+			return s.part(h), true, nil
+		}
 	case *replication.TransactionPayloadEvent:
 		s.pending = append(s.pending, e.Events...)
 	case *replication.HeartbeatEvent:
@@ -266,6 +274,20 @@ func commitTime(h *replication.EventHeader, read time.Time) time.Time {
 		return read
 	}
 	return at
+}
+
+// part hands on the changes read so far of a transaction not yet ended, so
+// that a large transaction never sits whole in memory. Its commit time is
+// not known yet (the commit event comes last); the parts carry the time of
+// the rows event that filled them, as commitTime reads it.
+func (s *stream) part(h *replication.EventHeader) relay.Transaction {
+	at := commitTime(h, time.Now())
+	for i := range s.changes {
+		s.changes[i].Source.Time = at
+	}
+	tx := relay.Transaction{Changes: s.changes, More: true}
+	s.changes = make([]relay.Change, 0, s.partSize)
+	return tx
 }
 
 func (s *stream) commit(h *replication.EventHeader) (relay.Transaction, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gintoki/gintoki/relay"
@@ -156,7 +157,7 @@ func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
 		return nil, fmt.Errorf("after image: %w", err)
 	}
 	v.WriteString(`,"source":`)
-	if err := encodeJSON(&v, e.sourceBlock(c)); err != nil {
+	if err := encodeSource(&v, e.sourceBlock(c)); err != nil {
 		return nil, fmt.Errorf("source block: %w", err)
 	}
 	fmt.Fprintf(&v, `,"op":"%c","ts_ms":%d,"transaction":null}`, c.Op, e.now().UnixMilli())
@@ -239,23 +240,9 @@ func encodeRow(b *bytes.Buffer, order []string, row map[string]any) error {
 		b.WriteString("null")
 		return nil
 	}
-	cols := make([]string, 0, len(row))
-	seen := make(map[string]bool, len(row))
-	for _, col := range order {
-		if _, ok := row[col]; ok && !seen[col] {
-			cols = append(cols, col)
-			seen[col] = true
-		}
-	}
-	if len(cols) < len(row) {
-		rest := make([]string, 0, len(row)-len(cols))
-		for col := range row {
-			if !seen[col] {
-				rest = append(rest, col)
-			}
-		}
-		slices.Sort(rest)
-		cols = append(cols, rest...)
+	cols := order
+	if !encodeExactly(order, row) {
+		cols = encodeColumns(order, row)
 	}
 	b.WriteByte('{')
 	for i, col := range cols {
@@ -274,9 +261,149 @@ func encodeRow(b *bytes.Buffer, order []string, row map[string]any) error {
 	return nil
 }
 
+// encodeExactly reports whether row has exactly the columns named in
+// order, each once: the usual case, which needs no sorting.
+func encodeExactly(order []string, row map[string]any) bool {
+	if len(order) != len(row) {
+		return false
+	}
+	for i, col := range order {
+		if _, ok := row[col]; !ok || slices.Contains(order[:i], col) {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeColumns returns row's columns: first those named in order, then
+// any others sorted by name.
+func encodeColumns(order []string, row map[string]any) []string {
+	cols := make([]string, 0, len(row))
+	seen := make(map[string]bool, len(row))
+	for _, col := range order {
+		if _, ok := row[col]; ok && !seen[col] {
+			cols = append(cols, col)
+			seen[col] = true
+		}
+	}
+	if len(cols) < len(row) {
+		rest := make([]string, 0, len(row)-len(cols))
+		for col := range row {
+			if !seen[col] {
+				rest = append(rest, col)
+			}
+		}
+		slices.Sort(rest)
+		cols = append(cols, rest...)
+	}
+	return cols
+}
+
+// encodeSource writes the source block as encoding/json would write the
+// struct, field by field: the relay writes one per row, and reflection
+// would cost more than the rest of the event.
+func encodeSource(b *bytes.Buffer, s encodeSourceBlock) error {
+	field := func(name string, first bool) {
+		if !first {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(name)
+		b.WriteString(`":`)
+	}
+	str := func(name, v string) error {
+		field(name, false)
+		return encodeJSON(b, v)
+	}
+	optStr := func(name string, v *string) error {
+		field(name, false)
+		if v == nil {
+			b.WriteString("null")
+			return nil
+		}
+		return encodeJSON(b, *v)
+	}
+	uint := func(name string, v uint64) {
+		field(name, false)
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), v, 10))
+	}
+	b.WriteByte('{')
+	field("version", true)
+	err := encodeJSON(b, s.Version)
+	err = errors.Join(err, str("connector", s.Connector), str("name", s.Name))
+	field("ts_ms", false)
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), s.TsMs, 10))
+	err = errors.Join(err, str("snapshot", s.Snapshot), str("db", s.DB), optStr("sequence", s.Sequence), str("table", s.Table))
+	uint("server_id", uint64(s.ServerID))
+	err = errors.Join(err, optStr("gtid", s.GTID), str("file", s.File))
+	uint("pos", s.Pos)
+	uint("row", uint64(s.Row))
+	field("thread", false)
+	if s.Thread == nil {
+		b.WriteString("null")
+	} else {
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), *s.Thread, 10))
+	}
+	err = errors.Join(err, optStr("query", s.Query))
+	b.WriteByte('}')
+	return err
+}
+
+// encodePlain reports whether s is written by encoding/json as itself
+// between quotes: printable ASCII with no quote or backslash.
+func encodePlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // encodeJSON appends the JSON of v without HTML escaping. encoding/json
 // writes []byte as base64, which is what Debezium does for binary columns.
+// Integers, nil and plain strings, nearly every value the relay writes,
+// are written directly, as encoding/json would.
 func encodeJSON(b *bytes.Buffer, v any) error {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+		return nil
+	case int64:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), x, 10))
+		return nil
+	case int32:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		return nil
+	case int16:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		return nil
+	case int8:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		return nil
+	case int:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		return nil
+	case uint64:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), x, 10))
+		return nil
+	case uint32:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(x), 10))
+		return nil
+	case uint16:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(x), 10))
+		return nil
+	case uint8:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(x), 10))
+		return nil
+	case string:
+		if encodePlain(x) {
+			b.WriteByte('"')
+			b.WriteString(x)
+			b.WriteByte('"')
+			return nil
+		}
+	}
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {

@@ -64,11 +64,18 @@ func (p Position) IsZero() bool { return p == Position{} }
 func (p Position) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
 
 // Transaction is the row changes of one committed transaction that concern
-// the relayed tables (possibly none), and the position right after its
-// commit, where reading resumes once the transaction is fully published.
+// the relayed tables (possibly none), or a part of them.
+//
+// A large transaction comes in parts, in order, so that no one holds it
+// whole: every part but the last has More set and a zero End. Only the last
+// part carries End, the position right after the commit, where reading
+// resumes once every part is published. Row events are in the binary log
+// only once their transaction has committed, so even a first part is
+// committed data.
 type Transaction struct {
 	Changes []Change
 	End     Position
+	More    bool // more parts of the same transaction follow
 }
 
 // Message is one record for the broker. A nil Value is a tombstone.

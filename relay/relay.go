@@ -55,7 +55,8 @@ type Publisher interface {
 	Publish(ctx context.Context, msgs []Message, done func(error))
 }
 
-// Checkpoint stores the position to resume reading from.
+// Checkpoint stores the position to resume reading from. Every relay of a
+// pair uses the same one.
 type Checkpoint interface {
 	// Load returns the saved position, or the zero Position if none has
 	// been saved yet.
@@ -79,7 +80,11 @@ type Config struct {
 	Encoder    Encoder
 	Publisher  Publisher
 	Checkpoint Checkpoint
-	Logger     *slog.Logger // nil discards logs
+	// Lock, if set, elects the one relay that publishes: Run stands by
+	// until it holds the lock, and stops publishing as soon as it loses
+	// it. Without it the relay publishes as soon as it starts.
+	Lock   Lock
+	Logger *slog.Logger // nil discards logs
 
 	// CheckpointInterval is how often the acknowledged position is saved
 	// while running (it is always saved when Run returns).
@@ -151,16 +156,39 @@ func New(cfg Config) (*Relay, error) {
 // acknowledged, so a restart loses nothing, though it may publish again
 // what was published after the last save.
 //
+// With a Lock, Run first stands by until it holds the lock, relays while it
+// holds it, and stands by again if it loses it (see Lock); each term
+// resumes from the saved position, wherever the last leader left it.
+//
 // When ctx ends Run stops reading, waits (up to DrainTimeout) for the
 // messages in flight, saves the position and returns nil.
 func (r *Relay) Run(ctx context.Context) error {
+	if r.cfg.Lock != nil {
+		return r.lead(ctx)
+	}
+	r.stats.leader.Store(true) // the only relay, as far as it knows
+	defer r.stats.leader.Store(false)
+	return r.term(ctx, nil)
+}
+
+// term relays until ctx ends, something fails or the lease (nil without a
+// Lock) is lost.
+func (r *Relay) term(ctx context.Context, lease Lease) error {
+	var lost <-chan struct{}
+	held := func() bool { return true }
+	if lease != nil {
+		lost, held = lease.Lost(), lease.Held
+	}
 	from, err := r.cfg.Checkpoint.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("load checkpoint: %w", err)
 	}
+	if from.IsZero() {
+		r.log.Warn("no saved position: starting at the current end of the binary log; changes committed before now are not relayed")
+	}
 	stream, start, err := r.cfg.Source.Open(ctx, from)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || closed(lost) {
 			return nil
 		}
 		return fmt.Errorf("open change stream at %v: %w", from, err)
@@ -187,7 +215,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	// The reader goroutine is owned by Run: it ends when readCtx ends or the
 	// stream fails, and Run receives from readDone before going on.
 	readDone := make(chan error, 1)
-	go func() { readDone <- r.read(readCtx, stream, t) }()
+	go func() { readDone <- r.read(readCtx, stream, t, held) }()
 
 	ticker := time.NewTicker(r.cfg.CheckpointInterval)
 	defer ticker.Stop()
@@ -210,6 +238,14 @@ func (r *Relay) Run(ctx context.Context) error {
 			stopReading()
 			<-readDone
 			reading = false
+		case <-lost:
+			// Fenced: another relay may be leader already. Stop handing
+			// messages on at once, and neither drain nor save: the next
+			// leader resumes from the last saved position.
+			stopReading()
+			<-readDone
+			r.log.Warn("leader lock lost: stopped reading", "acked_file", t.ackedPosition().File, "acked_pos", t.ackedPosition().Pos)
+			return nil
 		case <-ticker.C:
 			r.sampleCaughtUp(stream)
 			if p := t.ackedPosition(); p != saved {
@@ -288,8 +324,15 @@ func (r *Relay) save(ctx context.Context, p Position) error {
 }
 
 // read is the pipeline's producing half: it returns nil when ctx ends, or
-// the error that stopped it.
-func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
+// the error that stopped it. It holds at most one part of a transaction at
+// a time: a large transaction is published part by part as it is read, each
+// part waiting for room in the in-flight window (backpressure from the
+// broker), so memory does not grow with the transaction.
+//
+// held is asked before every publish; once it says no, read publishes
+// nothing more and returns nil (Run sees the lease lost).
+func (r *Relay) read(ctx context.Context, stream Stream, t *tracker, held func() bool) error {
+	var txMsgs uint64 // messages of the current transaction's parts so far
 	for {
 		tx, err := stream.Next(ctx)
 		if err != nil {
@@ -297,6 +340,11 @@ func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
 				return nil
 			}
 			return fmt.Errorf("read change stream: %w", err)
+		}
+		if !tx.More && tx.End.IsZero() {
+			// The tracker would take it for a part and hold the checkpoint
+			// back without a word.
+			return errors.New("read change stream: a transaction's last part has no end position")
 		}
 		var msgs []Message
 		for _, c := range tx.Changes {
@@ -308,28 +356,51 @@ func (r *Relay) read(ctx context.Context, stream Stream, t *tracker) error {
 			msgs = append(msgs, m...)
 		}
 		if len(msgs) == 0 {
-			t.skip(tx.End)
+			if !tx.More {
+				t.skip(tx.End)
+				if txMsgs > 0 {
+					r.stats.Transactions.Add(1)
+				}
+				txMsgs = 0
+			}
 			continue
 		}
-		p, err := t.begin(ctx, tx.End, len(msgs))
+		end := tx.End
+		if tx.More {
+			end = Position{}
+		}
+		p, err := t.begin(ctx, end, len(msgs))
 		if err != nil {
 			// ctx ended or an earlier publish failed; Run reports the latter.
 			return nil
 		}
+		if !held() {
+			// Fenced between two confirmations of the lease; Run learns it
+			// from Lost. The messages are not published, and the position
+			// never moves past them.
+			t.abandon(p)
+			<-ctx.Done()
+			return nil
+		}
 		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))
-		r.stats.Transactions.Add(1)
+		txMsgs += n
+		if !tx.More {
+			r.stats.Transactions.Add(1)
+			txMsgs = 0
+		}
 		r.stats.Changes.Add(uint64(len(tx.Changes)))
 		r.stats.Published.Add(n)
 		if !commit.IsZero() {
 			r.stats.lastCommit.Store(commit.UnixNano())
 		}
+		last := !tx.More
 		r.cfg.Publisher.Publish(ctx, msgs, func(err error) {
 			t.finish(p, err)
 			if err != nil {
 				return
 			}
 			r.stats.Acked.Add(n)
-			if r.cfg.AckDelay != nil && !commit.IsZero() {
+			if last && r.cfg.AckDelay != nil && !commit.IsZero() {
 				r.cfg.AckDelay(time.Since(commit))
 			}
 		})

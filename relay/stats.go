@@ -15,10 +15,14 @@ type Stats struct {
 	CheckpointSaves  atomic.Uint64 // positions saved
 	CheckpointErrors atomic.Uint64 // failed saves (retried at the next interval while running)
 	Heartbeats       atomic.Uint64 // heartbeat messages the broker acknowledged
+	Terms            atomic.Uint64 // times this relay became the leader (with a Lock)
+	LeasesLost       atomic.Uint64 // times it lost the leader lock while relaying
 
 	streaming  atomic.Bool
-	lastCommit atomic.Int64 // Unix nanoseconds; 0 before the first transaction
-	caughtUp   atomic.Int64 // Unix nanoseconds; 0 until the stream says
+	leader     atomic.Bool
+	held       atomic.Pointer[func() bool] // the current term's Lease.Held; nil without a Lock
+	lastCommit atomic.Int64                // Unix nanoseconds; 0 before the first transaction
+	caughtUp   atomic.Int64                // Unix nanoseconds; 0 until the stream says
 }
 
 // CaughtUp returns the stream's caught-up time (Stream.CaughtUpAt) as last
@@ -43,4 +47,17 @@ func (s *Stats) LastCommit() time.Time {
 		return time.Unix(0, ns)
 	}
 	return time.Time{}
+}
+
+// Leader reports whether the relay holds the leader lock (with a Lock in
+// its Config), confirmed within its lease by the clock now, and so is the
+// one that publishes. Without a Lock it reports whether Run runs.
+func (s *Stats) Leader() bool {
+	if !s.leader.Load() {
+		return false
+	}
+	if held := s.held.Load(); held != nil {
+		return (*held)()
+	}
+	return true
 }

@@ -30,10 +30,10 @@ type tracker struct {
 	err      error        // guarded by mu: the first publish failure
 }
 
-// pendingTx is one published transaction. Its fields are guarded by the
-// tracker's mu.
+// pendingTx is one published transaction, or one part of a transaction.
+// Its fields are guarded by the tracker's mu.
 type pendingTx struct {
-	end  Position
+	end  Position // zero for a part that is not a transaction's last: no place to resume
 	msgs int
 	done bool
 }
@@ -47,7 +47,8 @@ func newTracker(start Position, maxInFlight int) *tracker {
 	}
 }
 
-// begin records a transaction of n messages about to be published, first
+// begin records a transaction (or a part of one, with a zero end) of n
+// messages about to be published, first
 // waiting until the messages in flight leave room for it (a transaction
 // larger than the bound waits until nothing is in flight). It returns
 // ctx's error if ctx ends first, or errPublishFailed after a failure.
@@ -101,12 +102,29 @@ func (t *tracker) finish(p *pendingTx, err error) {
 		p.done = true
 		k := 0
 		for k < len(t.queue) && t.queue[k].done {
-			t.acked = t.queue[k].end
+			// A part before its transaction's last moves nothing: resuming
+			// within a transaction is impossible, and its end is zero.
+			if !t.queue[k].end.IsZero() {
+				t.acked = t.queue[k].end
+			}
 			t.queue[k] = nil
 			k++
 		}
 		t.queue = t.queue[k:]
 	}
+	t.mu.Unlock()
+	select {
+	case t.progress <- struct{}{}:
+	default:
+	}
+}
+
+// abandon takes back p, begun but never published: its messages no longer
+// count as in flight, and since p is never done the acknowledged position
+// never moves past it.
+func (t *tracker) abandon(p *pendingTx) {
+	t.mu.Lock()
+	t.inflight -= p.msgs
 	t.mu.Unlock()
 	select {
 	case t.progress <- struct{}{}:

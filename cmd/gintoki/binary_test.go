@@ -48,7 +48,7 @@ func TestBinary(t *testing.T) {
 			t.Errorf("serve --help lacks %s", f)
 		}
 	}
-	if out, err := exec.Command(bin, "relay", "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "$GINTOKI_CHECKPOINT_FILE") {
+	if out, err := exec.Command(bin, "relay", "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "$GINTOKI_CHECKPOINT_TOPIC") {
 		t.Errorf("relay --help: %v\n%s", err, out)
 	}
 	if err := exec.Command(bin, "serve", "--max-batch", "0").Run(); err == nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +17,8 @@ func TestWarehouseActiveTwo(t *testing.T) {
 	seedSmall(t, db, 10) // warehouse 3, WH-CDG, inactive; product 1 is stocked there
 	db.Exec(t, "UPDATE warehouse SET is_active = 2 WHERE id = 2")
 	broker := newRestartableBroker(t, 3, testTopics...)
-	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
-	startRelay(t, db, broker.addr(), checkpoint)
-	waitFile(t, checkpoint)
+	startRelay(t, db, broker.addr())
+	waitCheckpoint(t, broker.addr())
 
 	n := startNode(t, db.DSN("inventory"), broker.addr()) // waits for /readyz
 	expect := func(path, want string, present bool) {

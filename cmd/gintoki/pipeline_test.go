@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +18,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/kafka"
 	"github.com/gintoki/gintoki/relay"
 )
 
@@ -79,12 +80,13 @@ type relayProc struct {
 	stop func()
 }
 
-func startRelay(tb testing.TB, db *mariadbtest.Server, broker, checkpoint string, mutate ...func(*relayConfig)) *relayProc {
+func startRelay(tb testing.TB, db *mariadbtest.Server, broker string, mutate ...func(*relayConfig)) *relayProc {
 	tb.Helper()
 	cfg := relayConfig{
 		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
-		ServerID: 1001, Brokers: broker, TopicPrefix: "gintoki", TopicPartitions: 3, CheckpointFile: checkpoint,
-		Heartbeat: relay.DefaultHeartbeatInterval,
+		ServerID: 1001, Brokers: broker, TopicPrefix: "gintoki", TopicPartitions: 3, CheckpointTopic: kafka.CheckpointDefaultTopic,
+		LockTimeout: binlog.DefaultLockSessionTimeout,
+		Heartbeat:   relay.DefaultHeartbeatInterval,
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -123,9 +125,8 @@ func TestPipelineConverges(t *testing.T) {
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, products)
 	broker := newRestartableBroker(t, 3, testTopics...)
-	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
-	rel := startRelay(t, db, broker.addr(), checkpoint)
-	waitFile(t, checkpoint) // the relay has a position: writes from now on are captured
+	rel := startRelay(t, db, broker.addr())
+	waitCheckpoint(t, broker.addr()) // the relay has a position: writes from now on are captured
 	nodes := []*node{startNode(t, db.DSN("inventory"), broker.addr()), startNode(t, db.DSN("inventory"), broker.addr())}
 	var nodesMu sync.Mutex // protects nodes[1] while it restarts
 
@@ -177,7 +178,7 @@ func TestPipelineConverges(t *testing.T) {
 	pause()
 	rel.stop()
 	pause()
-	rel = startRelay(t, db, broker.addr(), checkpoint)
+	rel = startRelay(t, db, broker.addr())
 	pause()
 	broker.restart(t)
 	pause()
@@ -226,11 +227,23 @@ func TestPipelineConverges(t *testing.T) {
 	}
 }
 
-func waitFile(tb testing.TB, path string) {
+// waitCheckpoint waits until a relay has saved a position in the broker's
+// checkpoint topic.
+func waitCheckpoint(tb testing.TB, broker string, opts ...kgo.Opt) {
 	tb.Helper()
+	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(broker))...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
 	pollUntil(tb, 20*time.Second, func() (bool, string) {
-		_, err := os.Stat(path)
-		return err == nil, fmt.Sprint(err)
+		ends, err := adm.ListEndOffsets(context.Background(), kafka.CheckpointDefaultTopic)
+		if err != nil {
+			return false, err.Error()
+		}
+		o, ok := ends.Lookup(kafka.CheckpointDefaultTopic, 0)
+		return ok && o.Err == nil && o.Offset > 0, fmt.Sprint(o)
 	})
 }
 
@@ -268,9 +281,8 @@ func TestNodeBeforeTopicsExist(t *testing.T) {
 	if code, body := n.get(t, "/v1/products/1/inventory", nil); code != 200 {
 		t.Fatalf("read = %d %s", code, body)
 	}
-	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
-	startRelay(t, db, broker.addr(), checkpoint)
-	waitFile(t, checkpoint)
+	startRelay(t, db, broker.addr())
+	waitCheckpoint(t, broker.addr())
 	db.Exec(t, "UPDATE warehouse_stock_item SET qty_salable = 4242 WHERE product_id = 1")
 	db.Exec(t, "UPDATE warehouse SET code = 'WH-ZZZ' WHERE id = 2")
 	want, _ := inventoryFromSQL(t, db, 1)

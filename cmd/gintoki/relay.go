@@ -8,15 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/debezium"
@@ -36,7 +33,11 @@ type relayConfig struct {
 	Kafka           kafkaFlags
 	TopicPrefix     string
 	TopicPartitions int
+	CheckpointTopic string
 	CheckpointFile  string
+	RelayName       string
+	LockTimeout     time.Duration
+	ResetCheckpoint bool
 	MetricsAddr     string
 	Heartbeat       time.Duration
 	Log             logConfig
@@ -53,7 +54,11 @@ func (c *relayConfig) flags(fs *flag.FlagSet) {
 	c.Kafka.flags(fs)
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", debezium.EncoderDefaultPrefix, "topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
 	fs.IntVar(&c.TopicPartitions, "topic-partitions", kafka.PublisherDefaultPartitions, "partitions of the topics the relay creates")
-	fs.StringVar(&c.CheckpointFile, "checkpoint-file", ".local/relay/checkpoint.json", "file holding the binlog position to resume from; without it the relay starts at the current end of the binlog")
+	fs.StringVar(&c.CheckpointTopic, "checkpoint-topic", kafka.CheckpointDefaultTopic, "compacted topic holding the binlog position to resume from, keyed by --relay-name; created if missing. With no position there, the relay starts at the current end of the binlog")
+	fs.StringVar(&c.CheckpointFile, "checkpoint-file", "", "position file written by relays before the position moved to --checkpoint-topic; read once, only while the topic holds no position (upgrades)")
+	fs.StringVar(&c.RelayName, "relay-name", "", "identity of the relays of one database: the checkpoint's key and the leader lock's name (gintoki-relay-<name>); default: --topic-prefix")
+	fs.DurationVar(&c.LockTimeout, "failover-timeout", binlog.DefaultLockSessionTimeout, "how long the database waits on a silent leader (host or network gone) before it frees the leader lock for a standby; the leader stops publishing after 60% of it without confirming the lock. Whole seconds, at least 2s. A leader that crashes frees the lock at once")
+	fs.BoolVar(&c.ResetCheckpoint, "reset-checkpoint", false, "forget the saved position (so that the next start begins at the current end of the binlog) and exit; see the error about a purged binlog")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "HTTP listen address for /metrics, /healthz and /readyz (empty: none)")
 	fs.DurationVar(&c.Heartbeat, "heartbeat-interval", relay.DefaultHeartbeatInterval, "how often to publish a heartbeat to __debezium-heartbeat.<topic-prefix> while the database is idle, so that nodes can tell a quiet database from a stopped relay (0: never)")
 	c.Log.flags(fs)
@@ -90,11 +95,41 @@ func (c *relayConfig) validate() error {
 	if c.Heartbeat < 0 {
 		errs = append(errs, errors.New("--heartbeat-interval must not be negative"))
 	}
-	if strings.TrimSpace(c.CheckpointFile) == "" {
-		errs = append(errs, errors.New("--checkpoint-file is required"))
+	if strings.TrimSpace(c.CheckpointTopic) == "" {
+		errs = append(errs, errors.New("--checkpoint-topic is required"))
+	}
+	if c.LockTimeout < 2*time.Second || c.LockTimeout%time.Second != 0 {
+		errs = append(errs, errors.New("--failover-timeout must be whole seconds, at least 2s"))
+	}
+	if n := len(lockName(c.name())); n > 64 {
+		errs = append(errs, fmt.Errorf("--relay-name: the lock name %q has %d characters, at most 64", lockName(c.name()), n))
 	}
 	errs = append(errs, c.Kafka.validate())
 	return errors.Join(errs...)
+}
+
+// name is the relays' identity: --relay-name, or the topic prefix.
+func (c *relayConfig) name() string {
+	if c.RelayName != "" {
+		return c.RelayName
+	}
+	return c.TopicPrefix
+}
+
+// lockName is the leader lock's name for a relay name.
+func lockName(name string) string { return "gintoki-relay-" + name }
+
+// lockTimings derives the leader lock's lease and ping from the failover
+// timeout (the lock session's wait_timeout): the leader confirms the lock
+// every second and stops publishing after 60% of the timeout without a
+// confirmation, well before the server can free the lock for another.
+func (c *relayConfig) lockTimings() (lease, ping time.Duration) {
+	ping = time.Second
+	lease = c.LockTimeout * 6 / 10
+	if lease+ping > c.LockTimeout {
+		lease = c.LockTimeout - ping
+	}
+	return lease, ping
 }
 
 func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,7 +147,27 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if cfg.ResetCheckpoint {
+		return resetCheckpoint(ctx, cfg, log)
+	}
 	return relayUntilDone(ctx, cfg, log, nil) // main reports an error
+}
+
+// resetCheckpoint forgets the saved position.
+func resetCheckpoint(ctx context.Context, cfg relayConfig, log *slog.Logger) error {
+	cp, err := kafka.NewCheckpoint(kafka.CheckpointConfig{
+		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+	if err := cp.Reset(ctx); err != nil {
+		return err
+	}
+	log.Warn("checkpoint reset: the next relay to start begins at the current end of the binlog",
+		"topic", cfg.CheckpointTopic, "key", cfg.name())
+	return nil
 }
 
 // relayUntilDone builds the relay and runs it until ctx ends (then it
@@ -151,11 +206,33 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	if heartbeat == 0 {
 		heartbeat = -1 // off
 	}
+	var cp relay.Checkpoint
+	kcp, err := kafka.NewCheckpoint(kafka.CheckpointConfig{
+		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer kcp.Close()
+	cp = kcp
+	if cfg.CheckpointFile != "" {
+		cp = &importingCheckpoint{Checkpoint: kcp, file: relay.NewFileCheckpoint(cfg.CheckpointFile), log: log}
+	}
+	lease, ping := cfg.lockTimings()
+	lock, err := binlog.NewLock(binlog.LockConfig{
+		Addr: cfg.DBAddr, User: cfg.DBUser, Password: cfg.DBPassword, Name: lockName(cfg.name()),
+		Ping: ping, Lease: lease, SessionTimeout: cfg.LockTimeout, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	r, err := relay.New(relay.Config{
 		Source:            src,
 		Encoder:           debezium.NewEncoder(cfg.TopicPrefix),
 		Publisher:         pub,
-		Checkpoint:        relay.NewFileCheckpoint(cfg.CheckpointFile),
+		Checkpoint:        cp,
+		Lock:              lock,
 		Logger:            log,
 		HeartbeatInterval: heartbeat,
 		AckDelay:          func(d time.Duration) { delay.Observe(d.Seconds()) },
@@ -167,12 +244,13 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		return err
 	}
 	log.Info("relay configured", "db_addr", cfg.DBAddr, "database", cfg.Database, "tables", relayList(cfg.Tables),
-		"brokers", cfg.Brokers, "topic_prefix", cfg.TopicPrefix, "checkpoint_file", cfg.CheckpointFile)
+		"brokers", cfg.Brokers, "topic_prefix", cfg.TopicPrefix, "relay_name", cfg.name(),
+		"checkpoint_topic", cfg.CheckpointTopic, "leader_lock", lockName(cfg.name()), "failover_timeout", cfg.LockTimeout)
 	if cfg.MetricsAddr != "" {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), delay)
 		registerRelayStats(reg, r.Stats())
-		stop, addr, err := serveRelayMetrics(cfg.MetricsAddr, reg, r.Stats(), log)
+		stop, addr, err := serveRelayMetrics(cfg.MetricsAddr, reg, r.Stats(), lock, log)
 		if err != nil {
 			return err
 		}
@@ -183,71 +261,4 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		}
 	}
 	return r.Run(ctx)
-}
-
-// registerRelayStats exports the relay's counters, read at scrape time.
-func registerRelayStats(reg prometheus.Registerer, st *relay.Stats) {
-	counterFunc(reg, "gintoki_relay_transactions_total", "Transactions read from the change stream that had row changes to publish.", load(&st.Transactions))
-	counterFunc(reg, "gintoki_relay_changes_total", "Row changes read from those transactions.", load(&st.Changes))
-	counterFunc(reg, "gintoki_relay_messages_published_total", "Messages handed to the broker client.", load(&st.Published))
-	counterFunc(reg, "gintoki_relay_messages_acked_total", "Messages the broker acknowledged.", load(&st.Acked))
-	gaugeFunc(reg, "gintoki_relay_messages_in_flight", "Messages published and not yet acknowledged.", func() float64 {
-		return float64(st.Published.Load()) - float64(st.Acked.Load())
-	})
-	counterFunc(reg, "gintoki_relay_checkpoint_saves_total", "Stream positions saved to the checkpoint.", load(&st.CheckpointSaves))
-	counterFunc(reg, "gintoki_relay_checkpoint_errors_total", "Failed checkpoint saves (retried).", load(&st.CheckpointErrors))
-	counterFunc(reg, "gintoki_relay_heartbeats_total", "Heartbeat messages the broker acknowledged.", load(&st.Heartbeats))
-	gaugeFunc(reg, "gintoki_relay_streaming", "1 while the change stream is open, else 0.", func() float64 {
-		if st.Streaming() {
-			return 1
-		}
-		return 0
-	})
-	gaugeFunc(reg, "gintoki_relay_caught_up_timestamp_seconds", "Time up to which every transaction committed in the database has been read and handed to the broker client (0: not yet); time() minus it is the relay's lag.", func() float64 {
-		t := st.CaughtUp()
-		if t.IsZero() {
-			return 0
-		}
-		return float64(t.UnixNano()) / 1e9
-	})
-	gaugeFunc(reg, "gintoki_relay_last_commit_timestamp_seconds", "Commit time of the last transaction read with row changes to publish (0: none yet).", func() float64 {
-		t := st.LastCommit()
-		if t.IsZero() {
-			return 0
-		}
-		return float64(t.UnixNano()) / 1e9
-	})
-}
-
-// serveRelayMetrics serves /metrics, /healthz (the process runs) and
-// /readyz (the change stream is open) on addr until stop is called.
-func serveRelayMetrics(addr string, g prometheus.Gatherer, st *relay.Stats, log *slog.Logger) (stop func(), bound string, err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("metrics listener: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !st.Streaming() {
-			http.Error(w, "change stream not open", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ok\n")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("relay metrics endpoint stopped", "err", err)
-		}
-	}()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-done
-	}, ln.Addr().String(), nil
 }

@@ -7,11 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/kafka"
 )
 
 // relayMetric returns the value of an unlabelled metric of the relay's
@@ -50,7 +51,7 @@ func TestRelayMetrics(t *testing.T) {
 	cfg := relayConfig{
 		DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
 		ServerID: 1001, Brokers: broker.addr(), TopicPrefix: "gintoki", TopicPartitions: 3,
-		CheckpointFile: filepath.Join(t.TempDir(), "checkpoint.json"), MetricsAddr: "127.0.0.1:0",
+		CheckpointTopic: kafka.CheckpointDefaultTopic, LockTimeout: binlog.DefaultLockSessionTimeout, MetricsAddr: "127.0.0.1:0",
 		Heartbeat: 50 * time.Millisecond,
 	}
 	if err := cfg.validate(); err != nil {
@@ -73,11 +74,14 @@ func TestRelayMetrics(t *testing.T) {
 		t.Errorf("/healthz: %d", code)
 	}
 	pollUntil(t, 20*time.Second, func() (bool, string) {
-		code := statusOf(t, "http://"+addr+"/readyz")
-		return code == http.StatusOK, fmt.Sprintf("/readyz %d", code)
+		role := (&relayProcess{metrics: addr}).role()
+		return role == "leader", "/readyz: " + role
 	})
 	if v := relayMetric(t, addr, "gintoki_relay_streaming"); v != 1 {
 		t.Errorf("gintoki_relay_streaming = %v, want 1", v)
+	}
+	if v := relayMetric(t, addr, "gintoki_relay_leader"); v != 1 {
+		t.Errorf("gintoki_relay_leader = %v, want 1 for the only relay", v)
 	}
 
 	// Two transactions: an UPDATE of product 2's three rows, and a DELETE

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/internal/kafkatest"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
 	"github.com/gintoki/gintoki/kafka"
@@ -52,11 +53,14 @@ func TestPipelineOverTLSAndSASL(t *testing.T) {
 	}
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, 10)
-	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
-	startRelay(t, db, broker, checkpoint, func(c *relayConfig) {
+	startRelay(t, db, broker, func(c *relayConfig) {
 		c.Kafka = kafkaFlags{CAFile: certs.CAFile, SASLMechanism: kafka.SASLScramSHA512, SASLUser: user, SASLPasswordFile: passFile}
 	})
-	waitFile(t, checkpoint)
+	sec, err := kafka.SecurityConfig{CAFile: certs.CAFile, SASLMechanism: kafka.SASLPlain, SASLUser: user, SASLPassword: pass}.ClientOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCheckpoint(t, broker, sec...)
 	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) {
 		c.Kafka = kafkaFlags{ServerName: kafkatest.ServerName, CAFile: certs.CAFile, SASLMechanism: kafka.SASLScramSHA256, SASLUser: user}
 		c.Kafka.resolve(func(k string) (string, bool) {
@@ -116,7 +120,7 @@ func TestKafkaMisconfigurationStopsStartup(t *testing.T) {
 			rcfg := relayConfig{
 				DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",
 				ServerID: 1001, Brokers: broker, Kafka: k, TopicPrefix: "gintoki", TopicPartitions: 3,
-				CheckpointFile: filepath.Join(t.TempDir(), "checkpoint.json"),
+				CheckpointTopic: kafka.CheckpointDefaultTopic, LockTimeout: binlog.DefaultLockSessionTimeout,
 			}
 			for name, err := range map[string]error{
 				"serve": serve(ctx, scfg, log, nil),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -78,9 +77,8 @@ func TestRelayHeartbeatsBoundSilence(t *testing.T) {
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, 3)
 	broker := newRestartableBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
-	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
 	fastBeats := func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond }
-	rel := startRelay(t, db, broker.addr(), checkpoint, fastBeats)
+	rel := startRelay(t, db, broker.addr(), fastBeats)
 	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.HeartbeatTimeout = 3 * time.Second })
 	pollUntil(t, 10*time.Second, func() (bool, string) {
 		age := scrape(t, n, "gintoki_change_source_age_seconds")
@@ -95,6 +93,6 @@ func TestRelayHeartbeatsBoundSilence(t *testing.T) {
 	}
 	rel.stop()
 	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleMark(t, n); return h == "true", "X-Gintoki-Stale: " + h })
-	startRelay(t, db, broker.addr(), checkpoint, fastBeats)
+	startRelay(t, db, broker.addr(), fastBeats)
 	pollUntil(t, 10*time.Second, func() (bool, string) { h := staleMark(t, n); return h == "", "X-Gintoki-Stale: " + h })
 }
