@@ -155,11 +155,22 @@ func (s *Service) InvalidateAll() {
 // has been applied (Run's upkeep, within a second or so), every answer is
 // marked stale. Warehouse changes applied meanwhile are kept if newer than
 // the reload's snapshot (Directory.Refresh).
+//
+// A snapshot that is still not after everything consumed once
+// Config.RefreshGrace has passed is taken anyway: the window in which a
+// committed change is not yet visible to snapshots lasts microseconds, so
+// a position the database does not reach in seconds is not one of its own
+// (a change from another server, or a restored backup; see marks), and
+// the database's directory is then the best there is. Waiting for it
+// would mark every answer stale for good.
 func (s *Service) RefreshDirectory() {
 	s.stats.Invalidations.Add(1)
 	p := s.highMark()
 	s.dirMu.Lock()
 	defer s.dirMu.Unlock()
+	if !s.dirPending {
+		s.dirSince = time.Now()
+	}
 	s.dirPending, s.dirNeed = true, s.dirNeed.Max(p)
 	s.dirStale.Store(true)
 }
@@ -168,10 +179,17 @@ func (s *Service) RefreshDirectory() {
 // at pos, with warehouses ws, is after what it must reflect.
 func (s *Service) refreshDirectory(ws []inventory.Warehouse, pos inventory.Position) {
 	s.dirMu.Lock()
-	pending, need := s.dirPending, s.dirNeed
+	pending, need, since := s.dirPending, s.dirNeed, s.dirSince
 	s.dirMu.Unlock()
-	if !pending || !need.Before(pos) && !need.IsZero() {
+	if !pending {
 		return
+	}
+	if !need.Before(pos) && !need.IsZero() {
+		if time.Since(since) < s.cfg.RefreshGrace {
+			return
+		}
+		s.log.Warn("reloading the warehouse directory from a snapshot that is not after every consumed change: the database has not reached their position in "+
+			s.cfg.RefreshGrace.String()+", so it is not one of its own", "snapshot", pos.String(), "consumed", need.String())
 	}
 	s.applyDirectory(func(d *inventory.Directory) *inventory.Directory { return d.Refresh(pos, ws) })
 	s.dirMu.Lock()

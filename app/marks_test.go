@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -233,7 +234,7 @@ func TestRefreshDirectory(t *testing.T) {
 	store := &fakeStore{load: staticLoad(pos(10), map[inventory.ProductID][]inventory.Stock{
 		1: {{Warehouse: 1, Qty: 5}, {Warehouse: 2, Qty: 4}, {Warehouse: 3, Qty: 3}},
 	})}
-	s := newTestService(t, store, Config{})
+	s := newTestService(t, store, Config{RefreshGrace: time.Hour})
 	if got := get(t, s, 1); got != "1:AMS=5,BER=4" {
 		t.Fatalf("Get = %q", got)
 	}
@@ -259,4 +260,20 @@ func TestRefreshDirectory(t *testing.T) {
 	if got := get(t, s, 1); got != "1:AMS=5,CDG=3" {
 		t.Fatalf("Get after the reload = %q, want BER gone, CDG's later activation kept, unmarked", got)
 	}
+}
+
+// A directory reload whose need the database never reaches (a far-ahead
+// position was consumed) takes the latest snapshot once the grace has
+// passed, rather than mark every answer stale for good.
+func TestRefreshDirectoryPastTheGrace(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(10), map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 5}, {Warehouse: 2, Qty: 4}}})}
+	s := newTestService(t, store, Config{RefreshGrace: time.Nanosecond})
+	get(t, s, 1)
+	s.ApplyChange(inventory.StockChange{Product: 9, Warehouse: 1, Qty: 1, Pos: farAhead})
+	s.RefreshDirectory()
+	store.mu.Lock()
+	store.warehouses = []inventory.Warehouse{{ID: 1, Code: "AMS", Active: true}, {ID: 2, Code: "BER"}}
+	store.warehousesAt = pos(60)
+	store.mu.Unlock()
+	waitFor(t, func() bool { s.upkeep(context.Background()); return get(t, s, 1) == "1:AMS=5" })
 }

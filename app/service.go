@@ -36,6 +36,10 @@ type Config struct {
 	FillFailAfter time.Duration
 	// UpkeepEvery is the period of Run's upkeep (default 1s).
 	UpkeepEvery time.Duration
+	// RefreshGrace is how long a directory reload waits for a snapshot
+	// after everything consumed before it takes the latest snapshot anyway
+	// (default 2s; see RefreshDirectory).
+	RefreshGrace time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -59,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.UpkeepEvery <= 0 {
 		c.UpkeepEvery = time.Second
+	}
+	if c.RefreshGrace <= 0 {
+		c.RefreshGrace = 2 * time.Second
 	}
 }
 
@@ -103,6 +110,7 @@ type Service struct {
 	// one is pending, for the read path to mark answers stale.
 	dirMu      sync.Mutex
 	dirPending bool
+	dirSince   time.Time // when the pending reload was asked for
 	dirNeed    inventory.Position
 	dirStale   atomic.Bool
 
