@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A private MariaDB server for the local stack: data, socket, pid file and
-# error log in .local/mariadb (git-ignored), listening on 127.0.0.1 only,
-# port $GINTOKI_DB_PORT (default 3307), binlog on in ROW format with full
-# row images and metadata, as the relay needs. It never touches a system
-# server.
+# error log in .local/mariadb (git-ignored; $GINTOKI_LOCAL_DIR/mariadb when
+# set), listening on 127.0.0.1 only, port $GINTOKI_DB_PORT (default 3307),
+# binlog on in ROW format with full row images and metadata, as the relay
+# needs. It never touches a system server.
 #
 # Usage: scripts/mariadb.sh start|stop|status
 #
@@ -19,7 +19,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dir="$root/.local/mariadb"
+local_dir="${GINTOKI_LOCAL_DIR:-.local}"
+[[ "$local_dir" == /* ]] || local_dir="$root/$local_dir"
+dir="$local_dir/mariadb"
 port="${GINTOKI_DB_PORT:-3307}"
 sock="$dir/mariadb.sock"
 pidfile="$dir/mariadb.pid"
