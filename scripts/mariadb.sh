@@ -10,8 +10,8 @@
 #   start   start the server and wait until it answers. The first start
 #           creates the data directory, database "inventory" with
 #           schema/schema.sql, and demo data: 8 warehouses and 100,000
-#           products each stocked in 1 to 5 of them. Later starts reuse
-#           the data. Starting a running server does nothing.
+#           products ($GINTOKI_DEMO_PRODUCTS) each stocked in 1 to 5 of
+#           them. Later starts reuse the data. Starting a running server does nothing.
 #   stop    stop the server (SIGTERM) and wait until it has exited.
 #   status  say whether the server runs; exit 0 if it does, 3 if not.
 #
@@ -27,6 +27,8 @@ sock="$dir/mariadb.sock"
 pidfile="$dir/mariadb.pid"
 errlog="$dir/mariadb.err"
 seeded="$dir/gintoki-seeded" # written once schema and demo data are in
+products="${GINTOKI_DEMO_PRODUCTS:-100000}"
+[[ "$products" =~ ^[1-9][0-9]*$ ]] || { echo "mariadb: GINTOKI_DEMO_PRODUCTS must be a positive number" >&2; exit 2; }
 export PATH="$PATH:/usr/sbin:/sbin" # mariadbd lives in /usr/sbin
 
 log() { echo "mariadb: $*"; }
@@ -67,7 +69,7 @@ INSERT IGNORE INTO warehouse_stock_item (product_id, warehouse_id, qty_salable)
 SELECT p.seq,
        (CRC32(CONCAT('w', p.seq)) + n.seq * (1 + 2 * (p.seq % 4))) % 8 + 1,
        CRC32(CONCAT('q', p.seq, ':', n.seq)) % 1000
-FROM seq_1_to_100000 AS p
+FROM seq_1_to_${products} AS p
 JOIN seq_0_to_4 AS n ON n.seq < 1 + CRC32(CONCAT('n', p.seq)) % 5;
 "
 
