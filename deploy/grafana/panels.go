@@ -97,8 +97,12 @@ var rows = []row{
 				{rate("gintoki_changes_applied_total", node, "instance"), "applied {{instance}}"},
 				{rate("gintoki_changes_ignored_total", node, "instance"), "ignored {{instance}}"},
 			}},
-		{title: "Rejected change events", unit: "ops", desc: "Records skipped because they cannot be applied (alert GintokiChangesRejected).",
-			targets: []target{{rate("gintoki_changes_rejected_total", node, "instance, reason"), "{{reason}} {{instance}}"}}},
+		{title: "Rejected change events and the evictions they caused", unit: "ops", desc: "Records skipped because they cannot be applied (alert GintokiChangesRejected on malformed ones), and what the node evicted so that no stale answer stays behind.",
+			targets: []target{
+				{rate("gintoki_changes_rejected_total", node, "instance, reason"), "{{reason}} {{instance}}"},
+				{rate("gintoki_changes_rejected_evictions_total", node, "instance, scope"), "evicted {{scope}} {{instance}}"},
+				{rate("gintoki_invalidations_total", node, "instance"), "invalidations {{instance}}"},
+			}},
 	}},
 	{"Database", []panel{
 		{title: "Loads per second", unit: "ops", desc: "Consistent-snapshot loads started by cache misses (one per batch of misses).",
@@ -112,6 +116,12 @@ var rows = []row{
 			targets: []target{
 				{rate("gintoki_db_load_failures_total", node, "instance"), "failures {{instance}}"},
 				{rate("gintoki_db_snapshot_retries_total", node, "instance"), "snapshot retries {{instance}}"},
+			}},
+		{title: "Fills behind the stream", unit: "short", desc: "Products waiting for a snapshot that includes a consumed change (gintoki_fill_marks), misses answered uncached and marked stale, and whether fills are failing (the node is then not ready).",
+			targets: []target{
+				{`gintoki_fill_marks{` + node + `}`, "marked products {{instance}}"},
+				{rate("gintoki_fills_uncached_total", node, "instance"), "uncached answers/s {{instance}}"},
+				{`gintoki_fills_failing{` + node + `}`, "fills failing {{instance}}"},
 			}},
 	}},
 	{"Relay", []panel{

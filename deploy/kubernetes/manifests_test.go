@@ -134,29 +134,51 @@ func TestReferencedFlagsExist(t *testing.T) {
 	}
 }
 
-// The DSN and the relay's database credentials come from Secrets, never
-// from a ConfigMap or a literal.
+// The DSN, the relay's database credentials and the Kafka user come from
+// Secrets, never from a ConfigMap or a literal; the Kafka password file
+// is a mounted Secret.
 func TestCredentialsComeFromSecrets(t *testing.T) {
 	objs := loadManifests(t)
 	for sub, secret := range map[string][]string{
-		"serve": {"GINTOKI_DB_DSN"},
-		"relay": {"GINTOKI_DB_USER", "GINTOKI_DB_PASSWORD"},
+		"serve": {"GINTOKI_DB_DSN", "GINTOKI_KAFKA_SASL_USER"},
+		"relay": {"GINTOKI_DB_USER", "GINTOKI_DB_PASSWORD", "GINTOKI_KAFKA_SASL_USER"},
 	} {
-		c := deployment(t, objs, sub).Spec.Template.Spec.Containers[0]
+		d := deployment(t, objs, sub)
+		c := d.Spec.Template.Spec.Containers[0]
 		for _, name := range secret {
 			i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == name })
 			if i < 0 || c.Env[i].ValueFrom == nil || c.Env[i].ValueFrom.SecretKeyRef == nil {
 				t.Errorf("%s: %s is not taken from a Secret", sub, name)
 			}
 		}
+		file := settings(t, objs, c)["GINTOKI_KAFKA_SASL_PASSWORD_FILE"]
+		if !fromSecretVolume(d, c, file) {
+			t.Errorf("%s: the Kafka password file %q is not in a volume mounted from a Secret", sub, file)
+		}
 	}
 	for _, cm := range all[*corev1.ConfigMap](objs) {
 		for k := range cm.Data {
-			if strings.Contains(k, "PASSWORD") || strings.Contains(k, "DSN") || strings.Contains(k, "SASL") {
+			secret := (strings.Contains(k, "PASSWORD") && !strings.HasSuffix(k, "_FILE")) || strings.Contains(k, "DSN") || strings.HasSuffix(k, "_USER")
+			if secret {
 				t.Errorf("ConfigMap %s holds %s: credentials belong in a Secret", cm.Name, k)
 			}
 		}
 	}
+}
+
+// fromSecretVolume reports whether file lies in a mount of a Secret volume.
+func fromSecretVolume(d *appsv1.Deployment, c corev1.Container, file string) bool {
+	for _, m := range c.VolumeMounts {
+		if file == "" || !strings.HasPrefix(file, strings.TrimSuffix(m.MountPath, "/")+"/") {
+			continue
+		}
+		for _, v := range d.Spec.Template.Spec.Volumes {
+			if v.Name == m.Name && v.Secret != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // The probes use named ports that the container declares, on the port the
