@@ -21,6 +21,8 @@ var rows = []row{
 	{"Overview", []panel{
 		{title: "Nodes ready", stat: true, unit: "none", desc: "Nodes whose /readyz answers 200 (gintoki_ready), of the nodes scraped.",
 			targets: []target{{`sum(gintoki_ready{` + node + `})`, "ready"}, {`count(up{` + node + `} == 1)`, "scraped"}}},
+		{title: "Relay leaders", stat: true, unit: "none", desc: "Relays holding leadership: 1 when healthy.",
+			targets: []target{{`sum(gintoki_relay_leader{` + relay + `})`, "leaders"}}},
 		{title: "Nodes marking answers stale", stat: true, unit: "none", desc: "Nodes answering with X-Gintoki-Stale: true (gintoki_answers_stale): behind the bound, or the stream is silent.",
 			targets: []target{{`sum(gintoki_answers_stale{` + node + `})`, "stale"}}},
 		{title: "Requests per second", stat: true, unit: "reqps", desc: "All API requests, both transports.",
@@ -125,6 +127,13 @@ var rows = []row{
 			}},
 	}},
 	{"Relay", []panel{
+		{title: "Relay leadership", unit: "none", desc: "1 on the relay that holds the lock and publishes, 0 on a standby; the sum must be 1 (alerts GintokiNoRelayLeader, GintokiRelaySplitLeadership). Terms started and leaderships lost.",
+			targets: []target{
+				{`gintoki_relay_leader{` + relay + `}`, "leader {{instance}}"},
+				{`sum(gintoki_relay_leader{` + relay + `})`, "leaders"},
+				{`increase(gintoki_relay_leader_terms_total{` + relay + `}` + ri + `)`, "terms started {{instance}}"},
+				{`increase(gintoki_relay_leader_lost_total{` + relay + `}` + ri + `)`, "leaderships lost {{instance}}"},
+			}},
 		{title: "Relay lag", unit: "s", desc: "time() - gintoki_relay_caught_up_timestamp_seconds: how far behind the binlog each relay is (also while the database is idle).",
 			targets: []target{{`time() - gintoki_relay_caught_up_timestamp_seconds{` + relay + `}`, "{{instance}}"}}},
 		{title: "Binlog stream open", unit: "none",
