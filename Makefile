@@ -1,7 +1,7 @@
 # Gintoki: see README.md.
 GO ?= go
 
-.PHONY: build run test deps gen vet bench clean
+.PHONY: build run test deps gen vet bench clean image test-deploy dashboard
 
 ## build: the binaries in bin/ (gintoki, gintoki-devbroker)
 build:
@@ -15,14 +15,31 @@ run: build
 deps:
 	./scripts/deps.sh
 
-## vet: gofmt and go vet
+## vet: gofmt and go vet (the service's module and deploy/'s)
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
-## test: every test, integration tests included (they start their own MariaDB and broker)
+## test: every test, integration tests included (they start their own MariaDB and broker), then test-deploy
 test: deps vet
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory test-deploy
+
+## test-deploy: promtool checks of the scrape config and alert rules, their unit tests, and deploy/'s Go tests
+## (Kubernetes manifests, Containerfile, the dashboard's queries against a real Prometheus scraping a real stack)
+test-deploy:
+	./scripts/deps.sh --deploy
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool test rules alerts_test.yml
+	cd deploy && $(GO) test -count=1 -timeout 10m ./...
+
+## image: the container image gintoki:dev (podman, FROM scratch), built and run once (scripts/image.sh)
+image:
+	./scripts/image.sh
+
+## dashboard: regenerate deploy/grafana/gintoki.json from deploy/grafana/dashboard.go
+dashboard:
+	cd deploy && $(GO) test ./grafana -run TestDashboardUpToDate -update
 
 ## gen: regenerate the committed protobuf/gRPC code
 gen:

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # A private MariaDB server for the local stack: data, socket, pid file and
-# error log in .local/mariadb (git-ignored), listening on 127.0.0.1 only,
-# port $GINTOKI_DB_PORT (default 3307), binlog on in ROW format with full
-# row images and metadata, as the relay needs. It never touches a system
-# server.
+# error log in .local/mariadb (git-ignored; $GINTOKI_LOCAL_DIR/mariadb when
+# set), listening on 127.0.0.1 only, port $GINTOKI_DB_PORT (default 3307),
+# binlog on in ROW format with full row images and metadata, as the relay
+# needs. It never touches a system server.
 #
 # Usage: scripts/mariadb.sh start|stop|status
 #
 #   start   start the server and wait until it answers. The first start
 #           creates the data directory, database "inventory" with
 #           schema/schema.sql, and demo data: 8 warehouses and 100,000
-#           products each stocked in 1 to 5 of them. Later starts reuse
-#           the data. Starting a running server does nothing.
+#           products ($GINTOKI_DEMO_PRODUCTS) each stocked in 1 to 5 of
+#           them. Later starts reuse the data. Starting a running server does nothing.
 #   stop    stop the server (SIGTERM) and wait until it has exited.
 #   status  say whether the server runs; exit 0 if it does, 3 if not.
 #
@@ -19,12 +19,16 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dir="$root/.local/mariadb"
+local_dir="${GINTOKI_LOCAL_DIR:-.local}"
+[[ "$local_dir" == /* ]] || local_dir="$root/$local_dir"
+dir="$local_dir/mariadb"
 port="${GINTOKI_DB_PORT:-3307}"
 sock="$dir/mariadb.sock"
 pidfile="$dir/mariadb.pid"
 errlog="$dir/mariadb.err"
 seeded="$dir/gintoki-seeded" # written once schema and demo data are in
+products="${GINTOKI_DEMO_PRODUCTS:-100000}"
+[[ "$products" =~ ^[1-9][0-9]*$ ]] || { echo "mariadb: GINTOKI_DEMO_PRODUCTS must be a positive number" >&2; exit 2; }
 export PATH="$PATH:/usr/sbin:/sbin" # mariadbd lives in /usr/sbin
 
 log() { echo "mariadb: $*"; }
@@ -65,7 +69,7 @@ INSERT IGNORE INTO warehouse_stock_item (product_id, warehouse_id, qty_salable)
 SELECT p.seq,
        (CRC32(CONCAT('w', p.seq)) + n.seq * (1 + 2 * (p.seq % 4))) % 8 + 1,
        CRC32(CONCAT('q', p.seq, ':', n.seq)) % 1000
-FROM seq_1_to_100000 AS p
+FROM seq_1_to_${products} AS p
 JOIN seq_0_to_4 AS n ON n.seq < 1 + CRC32(CONCAT('n', p.seq)) % 5;
 "
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2154 # stop_timeout, logs, broker_port: set by the sourcing script
 # Shared by run.sh and bench.sh (sourced, not run): starting and stopping
 # the local stack's background parts. The sourcing script defines say, die,
-# stop_timeout, logs and broker_port first.
+# stop_timeout, logs and broker_port first, and may define local_dir
+# (default .local).
 
 # alive PID: whether PID has not exited. A child that exited stays a zombie
 # until waited for, and kill -0 would still find it.
@@ -54,7 +55,7 @@ start() {
 start_broker() {
   local i
   mkdir -p "$logs"
-  start broker "$logs/devbroker.log" "$1" --data-dir .local/broker
+  start broker "$logs/devbroker.log" "$1" --addr "127.0.0.1:$broker_port" --data-dir "${local_dir:-.local}/broker"
   for ((i = 0; ; i++)); do
     port_open "$broker_port" && break
     alive "$started" || die "broker exited during start, see $logs/devbroker.log"

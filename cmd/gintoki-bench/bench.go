@@ -60,6 +60,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
 	}
+	if cfg.Report != "" {
+		b.rep.Charts, b.rep.ChartsErr = renderCharts(filepath.Dir(cfg.Report), &b.rep)
+	}
 	md := b.rep.markdown()
 	if _, err := io.WriteString(stdout, md); err != nil {
 		return fmt.Errorf("print report: %w", err)

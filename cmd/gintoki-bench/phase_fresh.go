@@ -41,8 +41,9 @@ type freshRun struct {
 	Max          time.Duration
 	LowP50       time.Duration // lower bound (sending of the last answer not showing it)
 	LowP99       time.Duration
-	Delay        hist // gintoki_change_apply_delay_seconds during the run
-	DelayOK      bool // the histogram was found
+	Delay        hist            // gintoki_change_apply_delay_seconds during the run
+	Visible      []time.Duration // every sample's upper bound, sorted; timedOut for the timeouts (the chart's data)
+	DelayOK      bool            // the histogram was found
 }
 
 // The read load generators of the freshness runs.
@@ -234,6 +235,7 @@ func (b *bench) freshRun(ctx context.Context, client *http.Client, rows []stockR
 	slices.Sort(lat)
 	slices.Sort(low)
 	run.P50, run.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	run.Visible = lat
 	run.LowP50, run.LowP99 = percentile(low, 0.50), percentile(low, 0.99)
 	if len(lat) > 0 {
 		run.Max = lat[len(lat)-1]

@@ -28,6 +28,9 @@ type report struct {
 	Fresh      *freshReport
 	Memory     *memoryReport
 	CacheBench *cacheBenchReport
+
+	Charts    []benchChart // written beside the report (charts.go)
+	ChartsErr error
 }
 
 // settings lists the parameters of the run, for the report.
@@ -61,6 +64,7 @@ func (r *report) markdown() string {
 	w.line("")
 	r.writeMachine(&w)
 	r.writeTargets(&w)
+	r.writeCharts(&w)
 	r.writeHTTP(&w)
 	r.writeGRPC(&w)
 	r.writeFixed(&w)

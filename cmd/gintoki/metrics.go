@@ -118,7 +118,11 @@ func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, bool01(st.Attached && st.ProbeError == nil))
 	ch <- prometheus.MustNewConstMetric(descCaughtUp, prometheus.GaugeValue, bool01(st.CaughtUp))
-	for reason, n := range c.feed.Rejected() {
+	rejected := c.feed.Rejected()
+	for _, reason := range rejectReasons {
+		rejected[reason] += 0 // exported at 0 before the first rejection, so that rate() and alerts see the series
+	}
+	for reason, n := range rejected {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), reason)
 	}
 	products, all := c.feed.Evicted()

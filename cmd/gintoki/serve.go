@@ -206,6 +206,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	}
 	fresh := &freshness{cfg: cfg, svc: svc, store: store, consumer: consumer, feed: feed, log: log}
 	fresh.staleNow.Store(true) // until reportHealth's first check says otherwise
+	registerHealthMetrics(reg, fresh)
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -315,6 +316,9 @@ func startService(ctx context.Context, svc *app.Service, consumer *kafka.Consume
 	}
 }
 
+// rejectReasons are the reasons decodeReason gives.
+var rejectReasons = []string{"unknown_table", "malformed"}
+
 func decodeReason(err error) string {
 	if errors.Is(err, debezium.ErrUnknownTable) {
 		return "unknown_table"
@@ -332,6 +336,7 @@ type freshness struct {
 	feed     *app.Feed       // nil with --no-cache
 	log      *slog.Logger
 	staleNow atomic.Bool // refreshed by reportHealth, read on every request
+	readyNow atomic.Bool // refreshed by reportHealth, read at scrape time
 	silent   bool        // reportHealth's own: the last check found the source silent
 }
 
@@ -409,7 +414,9 @@ func (f *freshness) reportHealth(ctx context.Context, gapi *grpcapi.Server) erro
 			f.silent = false
 		}
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		gapi.SetServing(f.ready(pctx) == nil)
+		ready := f.ready(pctx) == nil
+		f.readyNow.Store(ready)
+		gapi.SetServing(ready)
 		cancel()
 		select {
 		case <-ctx.Done():
