@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -47,4 +48,33 @@ type Cache interface {
 // The Service renders each entry once per fill or change, never per read.
 type Renderer interface {
 	AppendInventory(dst []byte, inv *inventory.Inventory) []byte
+}
+
+// StreamHorizon is how far a node has read the change stream.
+type StreamHorizon struct {
+	// Consumed: every record appended to the topics before this instant
+	// (this node's clock) has been applied. Zero: not yet caught up with
+	// the topics as they were when the consumer attached.
+	Consumed time.Time
+	// Source: every change the source committed before this instant (the
+	// source's clock) has been applied. It is the latest commit or
+	// heartbeat time the node had consumed when it took the probe that
+	// Consumed comes from.
+	Source time.Time
+}
+
+// StreamState is the change consumer's connection to the broker.
+type StreamState struct {
+	Attached   bool  // start offsets resolved, consuming
+	ProbeError error // the last probe of the broker failed with it (nil: it answered)
+	LagRecords int64 // records not yet consumed at the last probe
+}
+
+// Stream is the change consumer, as the freshness policy sees it.
+type Stream interface {
+	// Horizon returns how far the node has read. It is called on every
+	// read and must not block.
+	Horizon() StreamHorizon
+	// State returns the consumer's connection state.
+	State() StreamState
 }
