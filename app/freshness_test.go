@@ -84,8 +84,8 @@ func TestFreshnessStaleness(t *testing.T) {
 	cases := []struct {
 		name       string
 		heartbeats bool
-		consumed   float64       // seconds ago (-1: zero)
-		source     float64       // seconds ago (-1: zero)
+		consumed   float64 // seconds ago (-1: zero)
+		source     float64 // seconds ago (-1: zero)
 		ahead      time.Duration
 		st         StreamState
 		wantStale  bool

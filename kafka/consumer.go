@@ -55,11 +55,12 @@ type Consumer struct {
 	// replaced whenever it moves.
 	horizon atomic.Pointer[app.StreamHorizon]
 
-	mu        sync.Mutex // protects the fields below
-	prog      *progress
-	attached  bool      // start offsets resolved and client consuming
-	lastProbe time.Time // send time of the last successful probe
-	probeErr  error     // last probe error (nil once a probe succeeds)
+	mu         sync.Mutex // protects the fields below
+	prog       *progress
+	attached   bool      // start offsets resolved and client consuming
+	attachedAt time.Time // when the start offsets were listed
+	lastProbe  time.Time // send time of the last successful probe
+	probeErr   error     // last probe error (nil once a probe succeeds)
 }
 
 var _ app.Stream = (*Consumer)(nil)
@@ -218,7 +219,7 @@ func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, erro
 	}
 	c.mu.Lock()
 	c.prog.attach(sent, source, offsetMap(starts), offsetMap(ends))
-	c.attached, c.lastProbe, c.probeErr = true, sent, nil
+	c.attached, c.attachedAt, c.lastProbe, c.probeErr = true, sent, sent, nil
 	c.publishHorizon()
 	n := len(c.prog.parts)
 	c.mu.Unlock()
@@ -315,6 +316,7 @@ func (c *Consumer) State() app.StreamState {
 // Status is the consumer's view of its own progress.
 type Status struct {
 	Attached   bool      // start offsets resolved and consuming
+	AttachedAt time.Time // when the start offsets were listed
 	CaughtUp   bool      // consumed up to the end offsets seen when attaching
 	LastProbe  time.Time // send time of the last successful probe
 	ProbeError error     // last probe error, if the last probe failed
@@ -337,7 +339,7 @@ type PartitionStatus struct {
 func (c *Consumer) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := Status{Attached: c.attached, CaughtUp: c.prog.caughtUp(), LastProbe: c.lastProbe, ProbeError: c.probeErr, Horizon: *c.horizon.Load()}
+	st := Status{Attached: c.attached, AttachedAt: c.attachedAt, CaughtUp: c.prog.caughtUp(), LastProbe: c.lastProbe, ProbeError: c.probeErr, Horizon: *c.horizon.Load()}
 	for k, p := range c.prog.parts {
 		lag := max(p.end-p.next, 0)
 		st.LagRecords += lag

@@ -29,7 +29,7 @@ func staleMark(tb testing.TB, n *node) string {
 }
 
 // A node marks its answers stale when the change stream shows nothing from
-// the source for longer than --heartbeat-timeout, stays ready meanwhile,
+// the source for longer than --max-staleness allows, stays ready meanwhile,
 // and unmarks them when a heartbeat arrives.
 func TestSourceSilenceMarksAnswersStale(t *testing.T) {
 	db := mariadbtest.Start(t)
@@ -49,7 +49,7 @@ func TestSourceSilenceMarksAnswersStale(t *testing.T) {
 		}
 	}
 	beat()
-	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.HeartbeatTimeout = 500 * time.Millisecond })
+	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.Heartbeats, c.MaxStaleness = true, 500*time.Millisecond })
 	stale := func() (bool, string) { h := staleMark(t, n); return h == "true", "X-Gintoki-Stale: " + h }
 	fresh := func() (bool, string) { h := staleMark(t, n); return h == "", "X-Gintoki-Stale: " + h }
 
@@ -79,7 +79,7 @@ func TestRelayHeartbeatsBoundSilence(t *testing.T) {
 	broker := newRestartableBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
 	fastBeats := func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond }
 	rel := startRelay(t, db, broker.addr(), fastBeats)
-	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.HeartbeatTimeout = 3 * time.Second })
+	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.Heartbeats, c.MaxStaleness = true, 3*time.Second })
 	pollUntil(t, 10*time.Second, func() (bool, string) {
 		age := scrape(t, n, "gintoki_change_source_age_seconds")
 		h := staleMark(t, n)

@@ -61,7 +61,7 @@ func startNode(tb testing.TB, dsn, broker string, mutate ...func(*serveConfig)) 
 		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", DBDSN: dsn, Database: "inventory",
 		StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20,
 		MaxBatch: 1000, FillQueries: 8, LoadTimeout: 2 * time.Second, Brokers: broker, TopicPrefix: "gintoki",
-		MaxLag: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
+		MaxStaleness: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
 	}
 	for _, m := range mutate {
 		m(&cfg)
