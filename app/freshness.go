@@ -191,8 +191,11 @@ func (f *Freshness) Ready(ctx context.Context) error {
 func (f *Freshness) Watch(ctx context.Context, interval time.Duration, report func(ready bool)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	start := f.cfg.Now()
 	for {
-		if f.parts.Service.Started() {
+		// A node starting is stale until it has caught up and seen the
+		// source: readiness says so; the log waits for one bound.
+		if f.parts.Service.Started() && f.cfg.Now().Sub(start) > f.cfg.MaxStaleness {
 			switch reason := f.staleReason(); {
 			case reason != nil && !f.staleLogged:
 				f.log.Warn("marking answers stale", "err", reason)

@@ -42,6 +42,11 @@ type Cache interface {
 	Delete(id inventory.ProductID)
 	// Clear removes every entry.
 	Clear()
+	// Sample returns the key of a cached entry, a different one on each
+	// call until every entry has had its turn (false if the cache is
+	// empty). Entries that change meanwhile may be skipped or repeated. It
+	// is for inspection at a low rate, not for the read path.
+	Sample() (inventory.ProductID, bool)
 }
 
 // Renderer encodes a product's inventory as one transport's response body.

@@ -268,7 +268,7 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 		// The source time first: every record behind it was consumed, so
 		// appended, before sent.
 		source, sent := c.cfg.SourceTime(), time.Now()
-		pctx, cancel := context.WithTimeout(ctx, c.cfg.ProbeInterval*2)
+		pctx, cancel := context.WithTimeout(ctx, max(c.cfg.ProbeInterval*2, time.Second))
 		ends, err := listOffsets(pctx, adm.ListEndOffsets, c.cfg.Topics)
 		cancel()
 		if ctx.Err() != nil {

@@ -105,6 +105,18 @@ func (m *serveMetrics) watchFreshness(reg prometheus.Registerer, f *app.Freshnes
 	}
 }
 
+// watchInspector exports the inspector's counters.
+func (m *serveMetrics) watchInspector(reg prometheus.Registerer, in *app.Inspector) {
+	st := in.Stats()
+	counterFunc(reg, "gintoki_inspector_samples_total", "Cached keys the inspector compared with a fresh database read.", load(&st.Samples))
+	counterFunc(reg, "gintoki_inspector_suspects_total", "Comparisons that differed at first look (normally a change still on its way); each gets a second look after the staleness bound.", load(&st.Suspects))
+	counterFunc(reg, "gintoki_inspector_mismatches_total", "Cached keys that still disagreed with the database after the staleness bound, "+
+		"with every change before the first read applied: a consistency bug, logged with the key. Should stay 0.", load(&st.Mismatches))
+	counterFunc(reg, "gintoki_inspector_inconclusive_total", "Suspects dropped without a verdict: evicted, the node stale for ten bounds, the database unreachable, or too many at once.", load(&st.Inconclusive))
+	gaugeFunc(reg, "gintoki_inspector_suspects_pending", "Suspects waiting for their second look.", func() float64 { return float64(st.Pending.Load()) })
+	counterFunc(reg, "gintoki_inspector_errors_total", "Inspector database reads or cache entries that failed.", load(&st.Errors))
+}
+
 // consumerCollector reads per-partition lag and rejected-record counts at
 // scrape time.
 type consumerCollector struct {

@@ -224,6 +224,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		return err
 	}
 	m.watchFreshness(reg, fresh, feed)
+	var inspector *app.Inspector
+	if !cfg.NoCache && cfg.InspectRate > 0 {
+		if inspector, err = app.NewInspector(store, c, fresh, app.InspectorConfig{Rate: cfg.InspectRate, LoadTimeout: cfg.LoadTimeout}, log); err != nil {
+			return err
+		}
+		m.watchInspector(reg, inspector)
+	}
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -264,6 +271,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	g.Go(func() error { return startService(gctx, svc, consumer, log) })
 	g.Go(func() error { return svc.Run(gctx) })
 	g.Go(func() error { fresh.Watch(gctx, healthInterval, gapi.SetServing); return nil })
+	if inspector != nil {
+		g.Go(func() error { inspector.Run(gctx); return nil })
+	}
 	g.Go(func() error {
 		if err := hsrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("HTTP server: %w", err)
