@@ -40,8 +40,12 @@ type FreshnessParts struct {
 	// Clock widens the measured age by how far the source's clock runs
 	// ahead (nil: assume it does not).
 	Clock SourceClock
-	// Service reports whether the warehouse directory is loaded.
-	Service interface{ Started() bool }
+	// Service reports whether the warehouse directory is loaded, and
+	// whether database fills keep failing.
+	Service interface {
+		Started() bool
+		FillProblem() error
+	}
 	// Database answers a ping when it is reachable.
 	Database interface {
 		Ping(ctx context.Context) error
@@ -160,7 +164,8 @@ func (f *Freshness) streamError() error {
 // Ready reports whether the node should receive traffic: the warehouse
 // directory is loaded, the consumer is attached, has caught up with the
 // topics as they were when it attached, and has had everything they held
-// within the bound, and the database answers. A silent source does not
+// within the bound, database fills are not failing, and the database
+// answers. A silent source does not
 // make a node unready: every node sees the same silence, and an answer
 // marked stale is better than none.
 func (f *Freshness) Ready(ctx context.Context) error {
@@ -178,6 +183,9 @@ func (f *Freshness) Ready(ctx context.Context) error {
 			return fmt.Errorf("change stream consumed only up to %s ago (bound %s): %w",
 				lag.Round(time.Millisecond), f.cfg.MaxStaleness, f.streamError())
 		}
+	}
+	if err := f.parts.Service.FillProblem(); err != nil {
+		return err
 	}
 	if err := f.parts.Database.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)

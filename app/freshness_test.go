@@ -56,9 +56,12 @@ func (s *fakeStream) set(h StreamHorizon, st StreamState) {
 
 type fakeParts struct {
 	started bool
+	fillErr error
 	pingErr error
 	ahead   time.Duration
 }
+
+func (p *fakeParts) FillProblem() error { return p.fillErr }
 
 func (p *fakeParts) Started() bool              { return p.started }
 func (p *fakeParts) Ping(context.Context) error { return p.pingErr }
@@ -184,7 +187,11 @@ func TestFreshnessReadinessAndNoStream(t *testing.T) {
 	if err := f.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "database: gone") {
 		t.Errorf("Ready with the database down: %v", err)
 	}
-	parts.pingErr = nil
+	parts.pingErr, parts.fillErr = nil, errors.New("database fills failing for 1s")
+	if err := f.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "fills failing") {
+		t.Errorf("Ready with fills failing: %v", err)
+	}
+	parts.fillErr = nil
 	if err := f.Ready(context.Background()); err != nil {
 		t.Errorf("Ready: %v", err)
 	}
