@@ -178,7 +178,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		newGCPauseCollector(),
 	)
 
-	pool := cfg.FillQueries + 2 // fills, plus readiness pings and upkeep probes
+	pool := cfg.FillQueries + 3 // fills, plus readiness pings, upkeep probes and the inspector
 	if cfg.NoCache {
 		pool = 0 // the store's default: every request is a query
 	}
