@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +42,7 @@ func TestInspectorOnThePipeline(t *testing.T) {
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, products)
 	broker := startBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
-	startRelay(t, db, broker, filepath.Join(t.TempDir(), "checkpoint.json"), func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
+	startRelay(t, db, broker, func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
 	var logs syncBuffer
 	n := startNodeLogged(t, &logs, db.DSN("inventory"), broker, func(c *serveConfig) {
 		c.Heartbeats, c.MaxStaleness, c.InspectRate = true, 2*time.Second, 100

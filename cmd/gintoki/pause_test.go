@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,7 +25,7 @@ func TestPausedNodeMarksOldAnswers(t *testing.T) {
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, 3)
 	broker := startBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
-	startRelay(t, db, broker, filepath.Join(t.TempDir(), "checkpoint.json"), func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
+	startRelay(t, db, broker, func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
 
 	httpAddr := freeAddr(t)
 	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", freeAddr(t), "--db-dsn", db.DSN("inventory"),
