@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,8 +120,9 @@ func get(tb testing.TB, s *Service, id inventory.ProductID) string {
 
 // mapCache is a Cache over a map: unbounded, but it can be told to evict.
 type mapCache struct {
-	mu sync.Mutex
-	m  map[inventory.ProductID][]byte // guarded by mu
+	mu      sync.Mutex
+	m       map[inventory.ProductID][]byte // guarded by mu
+	sampled inventory.ProductID            // guarded by mu: the last key Sample returned
 }
 
 func newMapCache() *mapCache { return &mapCache{m: map[inventory.ProductID][]byte{}} }
@@ -148,4 +151,20 @@ func (c *mapCache) Clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.m)
+}
+
+// Sample sweeps the keys in increasing order.
+func (c *mapCache) Sample() (inventory.ProductID, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := slices.Sorted(maps.Keys(c.m))
+	if len(keys) == 0 {
+		return 0, false
+	}
+	i, _ := slices.BinarySearch(keys, c.sampled+1)
+	if i == len(keys) {
+		i = 0
+	}
+	c.sampled = keys[i]
+	return c.sampled, true
 }

@@ -43,6 +43,7 @@ type Feed struct {
 	lastApplied atomic.Int64 // unix nanos of the last applied change
 	applied     atomic.Uint64
 	sourceTime  atomic.Int64 // unix nanos: latest commit or heartbeat time seen
+	ahead       clockAhead   // how far the source's time stamps run ahead of this node's clock
 
 	// evictedProducts and evictedAll count rejected stock records that
 	// evicted one product's entry, or every entry.
@@ -87,14 +88,14 @@ func (f *Feed) Handle(msgs []Message) {
 		if c == nil {
 			continue
 		}
-		if t := c.Committed(); !t.IsZero() && t.UnixNano() > f.sourceTime.Load() {
-			f.sourceTime.Store(t.UnixNano()) // Handle is the only writer
-		}
 		if _, ok := c.(inventory.Heartbeat); ok {
+			f.sawSource(c.Committed(), time.Now())
 			continue
 		}
 		f.svc.ApplyChange(c)
 		now := time.Now()
+		// After applying: SourceTime promises the change is reflected.
+		f.sawSource(c.Committed(), now)
 		f.lastApplied.Store(now.UnixNano())
 		f.applied.Add(1)
 		if t := c.Committed(); f.observe != nil && !t.IsZero() {
@@ -102,6 +103,22 @@ func (f *Feed) Handle(msgs []Message) {
 		}
 	}
 }
+
+// sawSource records a source time stamp consumed at now.
+func (f *Feed) sawSource(t, now time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if t.UnixNano() > f.sourceTime.Load() {
+		f.sourceTime.Store(t.UnixNano()) // Handle is the only writer
+	}
+	f.ahead.observe(t, now)
+}
+
+// SourceAhead implements SourceClock: the largest amount by which a source
+// time stamp consumed in the last minute or two was later than this node's
+// clock when it was consumed (0 if none was).
+func (f *Feed) SourceAhead() time.Duration { return f.ahead.get() }
 
 // Applied returns the number of changes applied.
 func (f *Feed) Applied() uint64 { return f.applied.Load() }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -41,10 +42,44 @@ type Cache interface {
 	Delete(id inventory.ProductID)
 	// Clear removes every entry.
 	Clear()
+	// Sample returns the key of a cached entry, a different one on each
+	// call until every entry has had its turn (false if the cache is
+	// empty). Entries that change meanwhile may be skipped or repeated. It
+	// is for inspection at a low rate, not for the read path.
+	Sample() (inventory.ProductID, bool)
 }
 
 // Renderer encodes a product's inventory as one transport's response body.
 // The Service renders each entry once per fill or change, never per read.
 type Renderer interface {
 	AppendInventory(dst []byte, inv *inventory.Inventory) []byte
+}
+
+// StreamHorizon is how far a node has read the change stream.
+type StreamHorizon struct {
+	// Consumed: every record appended to the topics before this instant
+	// (this node's clock) has been applied. Zero: not yet caught up with
+	// the topics as they were when the consumer attached.
+	Consumed time.Time
+	// Source: every change the source committed before this instant (the
+	// source's clock) has been applied. It is the latest commit or
+	// heartbeat time the node had consumed when it took the probe that
+	// Consumed comes from.
+	Source time.Time
+}
+
+// StreamState is the change consumer's connection to the broker.
+type StreamState struct {
+	Attached   bool  // start offsets resolved, consuming
+	ProbeError error // the last probe of the broker failed with it (nil: it answered)
+	LagRecords int64 // records not yet consumed at the last probe
+}
+
+// Stream is the change consumer, as the freshness policy sees it.
+type Stream interface {
+	// Horizon returns how far the node has read. It is called on every
+	// read and must not block.
+	Horizon() StreamHorizon
+	// State returns the consumer's connection state.
+	State() StreamState
 }

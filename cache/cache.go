@@ -8,6 +8,7 @@ package cache
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/coocood/freecache"
 
@@ -22,6 +23,9 @@ const MinBytes = 512 * 1024
 type Cache struct {
 	fc    *freecache.Cache
 	bytes int
+
+	sampleMu sync.Mutex          // protects sweep
+	sweep    *freecache.Iterator // Sample's position; nil: start again
 }
 
 var _ app.Cache = (*Cache)(nil)
@@ -69,6 +73,26 @@ func (c *Cache) Delete(id inventory.ProductID) {
 
 // Clear removes every entry.
 func (c *Cache) Clear() { c.fc.Clear() }
+
+// Sample implements app.Cache: it sweeps the cache with freecache's
+// iterator, which takes one segment's lock at a time, and starts again
+// from the beginning when the sweep is done.
+func (c *Cache) Sample() (inventory.ProductID, bool) {
+	c.sampleMu.Lock()
+	defer c.sampleMu.Unlock()
+	for range 2 { // the sweep's end, then at most one full sweep
+		if c.sweep == nil {
+			c.sweep = c.fc.NewIterator()
+		}
+		for e := c.sweep.Next(); e != nil; e = c.sweep.Next() {
+			if len(e.Key) == 8 {
+				return inventory.ProductID(binary.BigEndian.Uint64(e.Key)), true
+			}
+		}
+		c.sweep = nil
+	}
+	return 0, false
+}
 
 // Stats are the cache's own counters, read at scrape time.
 type Stats struct {

@@ -57,3 +57,34 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 }
+
+// Sample visits every entry once per sweep, then starts again.
+func TestSampleSweepsEveryEntry(t *testing.T) {
+	c, err := New(MinBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Sample(); ok {
+		t.Fatal("sampled an empty cache")
+	}
+	const n = 200
+	for i := range n {
+		if err := c.Set(inventory.ProductID(i+1), []byte("entry")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for sweep := range 2 {
+		seen := map[inventory.ProductID]bool{}
+		for range n {
+			id, ok := c.Sample()
+			if !ok || id < 1 || id > n || seen[id] {
+				t.Fatalf("sweep %d: Sample() = %d, %v after %d distinct keys", sweep, id, ok, len(seen))
+			}
+			seen[id] = true
+		}
+	}
+	c.Clear()
+	if id, ok := c.Sample(); ok {
+		t.Fatalf("sampled %d from a cleared cache", id)
+	}
+}

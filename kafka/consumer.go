@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -24,8 +25,14 @@ type ConsumerConfig struct {
 	// when the node loaded its warehouses are applied (default 10s).
 	ReplayWindow time.Duration
 	// ProbeInterval is how often the consumer asks the broker for the end
-	// offsets, to measure lag and detect a lost broker (default 1s).
+	// offsets, to measure how far behind it is (default 1s). Lag is known
+	// to within about this much.
 	ProbeInterval time.Duration
+	// SourceTime, if set, returns the latest source time (a change's commit
+	// or a heartbeat) among the records handed to the handler so far. The
+	// consumer reads it before each probe, so that Horizon can say up to
+	// which source time everything has been consumed.
+	SourceTime func() time.Time
 	// Security: TLS and SASL towards the brokers (zero: plaintext).
 	Security SecurityConfig
 	Logger   *slog.Logger
@@ -33,9 +40,9 @@ type ConsumerConfig struct {
 
 // Consumer reads every partition of the change topics — every node sees
 // every change, so there is no consumer group — and hands the records to a
-// handler, in order per partition. It measures its lag against the
-// broker's end offsets and says when it has caught up with where the
-// topics were when it attached.
+// handler, in order per partition. It probes the broker's end offsets and
+// says up to when it has consumed everything the topics held (its horizon),
+// and when it has caught up with where the topics were when it attached.
 type Consumer struct {
 	cfg    ConsumerConfig
 	handle func([]app.Message)
@@ -44,27 +51,19 @@ type Consumer struct {
 	log      *slog.Logger
 	// attachedCh is closed once the start offsets are resolved.
 	attachedCh chan struct{}
+	// horizon is prog.horizon as the read path sees it, without the lock;
+	// replaced whenever it moves.
+	horizon atomic.Pointer[app.StreamHorizon]
 
-	mu sync.Mutex // protects the fields below
-	// parts holds the state of each partition once attached.
-	parts     map[tp]*partState
-	attached  bool      // start offsets resolved and client consuming
-	lastProbe time.Time // last successful end-offsets probe
-	probeErr  error     // last probe error
+	mu         sync.Mutex // protects the fields below
+	prog       *progress
+	attached   bool      // start offsets resolved and client consuming
+	attachedAt time.Time // when the start offsets were listed
+	lastProbe  time.Time // send time of the last successful probe
+	probeErr   error     // last probe error (nil once a probe succeeds)
 }
 
-type tp struct {
-	topic     string
-	partition int32
-}
-
-type partState struct {
-	next      int64     // next offset to consume
-	target    int64     // end offset when attached: caught up once next ≥ target
-	end       int64     // end offset at the last probe
-	behindAt  time.Time // when a probe first saw end > next (zero: not behind)
-	behindEnd int64     // the end offset that probe saw
-}
+var _ app.Stream = (*Consumer)(nil)
 
 // NewConsumer returns a Consumer; Run starts it.
 func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, error) {
@@ -85,7 +84,12 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, err
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer: %w", err)
 	}
-	return &Consumer{cfg: cfg, handle: handle, security: security, log: log, attachedCh: make(chan struct{})}, nil
+	if cfg.SourceTime == nil {
+		cfg.SourceTime = func() time.Time { return time.Time{} }
+	}
+	c := &Consumer{cfg: cfg, handle: handle, security: security, log: log, attachedCh: make(chan struct{}), prog: newProgress()}
+	c.horizon.Store(&app.StreamHorizon{})
+	return c, nil
 }
 
 // Run attaches (retrying until the broker answers), then consumes until ctx
@@ -201,6 +205,7 @@ func listOffsets(ctx context.Context, list func(context.Context, ...string) (kad
 func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, error) {
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	source, sent := c.cfg.SourceTime(), time.Now()
 	ends, err := listOffsets(actx, adm.ListEndOffsets, c.cfg.Topics)
 	if err != nil {
 		return 0, fmt.Errorf("list end offsets: %w", err)
@@ -212,37 +217,45 @@ func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("list offsets after %d: %w", since, err)
 	}
-	parts := map[tp]*partState{}
-	ends.Each(func(e kadm.ListedOffset) {
-		off := e.Offset
-		if s, ok := starts.Lookup(e.Topic, e.Partition); ok && s.Offset >= 0 && s.Offset < off {
-			off = s.Offset
-		}
-		parts[tp{e.Topic, e.Partition}] = &partState{next: off, target: e.Offset, end: e.Offset}
-	})
 	c.mu.Lock()
-	c.parts, c.attached, c.lastProbe, c.probeErr = parts, true, time.Now(), nil
+	c.prog.attach(sent, source, offsetMap(starts), offsetMap(ends))
+	c.attached, c.attachedAt, c.lastProbe, c.probeErr = true, sent, sent, nil
+	c.publishHorizon()
+	n := len(c.prog.parts)
 	c.mu.Unlock()
 	close(c.attachedCh)
-	c.log.Info("change consumer attached", "topics", c.cfg.Topics, "partitions", len(parts),
+	c.log.Info("change consumer attached", "topics", c.cfg.Topics, "partitions", n,
 		"replay_window", c.cfg.ReplayWindow.String())
 	return since, nil
+}
+
+func offsetMap(offs kadm.ListedOffsets) map[tp]int64 {
+	m := map[tp]int64{}
+	offs.Each(func(o kadm.ListedOffset) { m[tp{o.Topic, o.Partition}] = o.Offset })
+	return m
+}
+
+// publishHorizon makes the progress's horizon visible to Horizon; the
+// caller holds mu.
+func (c *Consumer) publishHorizon() {
+	h := c.prog.horizon
+	if cur := c.horizon.Load(); !h.sent.Equal(cur.Consumed) {
+		c.horizon.Store(&app.StreamHorizon{Consumed: h.sent, Source: h.source})
+	}
 }
 
 func (c *Consumer) consumed(k tp, next int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p := c.parts[k]
-	if p == nil { // a topic or partition created after attaching
-		p = &partState{}
-		c.parts[k] = p
-	}
-	p.next = next
-	if !p.behindAt.IsZero() && next >= p.behindEnd {
-		p.behindAt = time.Time{}
-	}
+	c.prog.consumed(k, next)
+	c.publishHorizon()
 }
 
+// probeLoop lists the end offsets every ProbeInterval. A probe's send time
+// is taken before the request, and only a probe that succeeds is recorded:
+// a probe sent before the process was paused, or answered after a long
+// wait, can only make the horizon older than it could be, never newer than
+// what it proves.
 func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 	t := time.NewTicker(c.cfg.ProbeInterval)
 	defer t.Stop()
@@ -252,7 +265,10 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 			return
 		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, c.cfg.ProbeInterval*2)
+		// The source time first: every record behind it was consumed, so
+		// appended, before sent.
+		source, sent := c.cfg.SourceTime(), time.Now()
+		pctx, cancel := context.WithTimeout(ctx, max(c.cfg.ProbeInterval*2, time.Second))
 		ends, err := listOffsets(pctx, adm.ListEndOffsets, c.cfg.Topics)
 		cancel()
 		if ctx.Err() != nil {
@@ -270,20 +286,9 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 		if c.probeErr != nil {
 			c.log.Info("change stream probe recovered")
 		}
-		now := time.Now()
-		c.probeErr, c.lastProbe = nil, now
-		ends.Each(func(e kadm.ListedOffset) {
-			k := tp{e.Topic, e.Partition}
-			p := c.parts[k]
-			if p == nil { // created after attaching: read from its start
-				p = &partState{}
-				c.parts[k] = p
-			}
-			p.end = e.Offset
-			if e.Offset > p.next && p.behindAt.IsZero() {
-				p.behindAt, p.behindEnd = now, e.Offset
-			}
-		})
+		c.probeErr, c.lastProbe = nil, sent
+		c.prog.probed(probe{sent: sent, source: source, ends: offsetMap(ends)})
+		c.publishHorizon()
 		c.mu.Unlock()
 	}
 }
@@ -292,43 +297,53 @@ func (c *Consumer) probeLoop(ctx context.Context, adm *kadm.Client) {
 // partition: from then on, no change committed later can be missed.
 func (c *Consumer) Attached() <-chan struct{} { return c.attachedCh }
 
-// Status is the consumer's view of its own freshness.
+// Horizon implements app.Stream: every record appended to the topics
+// before Consumed has been handed to the handler, and with it every change
+// the source committed before Source. It does not block.
+func (c *Consumer) Horizon() app.StreamHorizon { return *c.horizon.Load() }
+
+// State implements app.Stream.
+func (c *Consumer) State() app.StreamState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := app.StreamState{Attached: c.attached, ProbeError: c.probeErr}
+	for _, p := range c.prog.parts {
+		st.LagRecords += max(p.end-p.next, 0)
+	}
+	return st
+}
+
+// Status is the consumer's view of its own progress.
 type Status struct {
-	Attached   bool          // start offsets resolved and consuming
-	CaughtUp   bool          // consumed up to the end offsets seen when attaching
-	LastProbe  time.Time     // last successful contact with the broker's offsets
-	ProbeError error         // last probe error, if the last probe failed
-	LagRecords int64         // sum over partitions of end − next at the last probe
-	Behind     time.Duration // longest time a partition has had unconsumed records (0 if none)
+	Attached   bool      // start offsets resolved and consuming
+	AttachedAt time.Time // when the start offsets were listed
+	CaughtUp   bool      // consumed up to the end offsets seen when attaching
+	LastProbe  time.Time // send time of the last successful probe
+	ProbeError error     // last probe error, if the last probe failed
+	LagRecords int64     // sum over partitions of end − next at the last probe
+	Horizon    app.StreamHorizon
 	Partitions []PartitionStatus
 }
 
-// PartitionStatus is one partition's lag.
+// PartitionStatus is one partition's progress.
 type PartitionStatus struct {
 	Topic      string
 	Partition  int32
-	LagRecords int64
-	Behind     time.Duration
+	LagRecords int64 // end − next at the last probe
+	// CaughtUpAt: every record appended to the partition before it has
+	// been consumed (zero: not caught up since the consumer attached).
+	CaughtUpAt time.Time
 }
 
 // Status returns the consumer's current status.
 func (c *Consumer) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now()
-	st := Status{Attached: c.attached, CaughtUp: c.attached, LastProbe: c.lastProbe, ProbeError: c.probeErr}
-	for k, p := range c.parts {
-		if p.next < p.target {
-			st.CaughtUp = false
-		}
+	st := Status{Attached: c.attached, AttachedAt: c.attachedAt, CaughtUp: c.prog.caughtUp(), LastProbe: c.lastProbe, ProbeError: c.probeErr, Horizon: *c.horizon.Load()}
+	for k, p := range c.prog.parts {
 		lag := max(p.end-p.next, 0)
-		var behind time.Duration
-		if !p.behindAt.IsZero() {
-			behind = now.Sub(p.behindAt)
-		}
 		st.LagRecords += lag
-		st.Behind = max(st.Behind, behind)
-		st.Partitions = append(st.Partitions, PartitionStatus{Topic: k.topic, Partition: k.partition, LagRecords: lag, Behind: behind})
+		st.Partitions = append(st.Partitions, PartitionStatus{Topic: k.topic, Partition: k.partition, LagRecords: lag, CaughtUpAt: p.caughtUpAt})
 	}
 	return st
 }

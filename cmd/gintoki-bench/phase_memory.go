@@ -101,7 +101,7 @@ func (b *bench) memoryPhase(ctx context.Context) *memoryReport {
 	p, err := b.startService("gintoki serve (1M)", "bench-serve-memory.log", b.serveArgs(b.addrs.MemHTTP, b.addrs.MemGRPC,
 		"--db-dsn", memDSN.FormatDSN(), "--database", cfg.MemDatabase, "--cache-bytes", fmt.Sprint(memCacheBytes),
 		// No relay writes to these topics: nothing to wait for heartbeats from.
-		"--topic-prefix", prefix, "--heartbeat-timeout", "0", "--pprof")...)
+		"--topic-prefix", prefix, "--heartbeats=false", "--pprof")...)
 	if err != nil {
 		return fail(err)
 	}

@@ -43,7 +43,7 @@ func TestBinary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("serve --help: %v", err)
 	}
-	for _, f := range []string{"--http-addr", "$GINTOKI_HTTP_ADDR", "--cache-bytes", "--max-lag", "$GINTOKI_DB_DSN", "--shutdown-timeout"} {
+	for _, f := range []string{"--http-addr", "$GINTOKI_HTTP_ADDR", "--cache-bytes", "--max-staleness", "$GINTOKI_DB_DSN", "--shutdown-timeout"} {
 		if !strings.Contains(string(out), f) {
 			t.Errorf("serve --help lacks %s", f)
 		}

@@ -55,3 +55,16 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	})
 	return err
 }
+
+// givenFlags returns the names of the flags set on the command line or
+// through their environment variable.
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := os.LookupEnv(envName(f.Name)); ok {
+			given[f.Name] = true
+		}
+	})
+	return given
+}

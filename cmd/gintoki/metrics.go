@@ -85,6 +85,38 @@ func (m *serveMetrics) watchFeed(reg prometheus.Registerer, feed *app.Feed, cons
 	reg.MustRegister(&consumerCollector{feed: feed, consumer: consumer})
 }
 
+// watchFreshness exports the staleness bound and how the node stands
+// against it. feed is nil without a change stream.
+func (m *serveMetrics) watchFreshness(reg prometheus.Registerer, f *app.Freshness, feed *app.Feed) {
+	gaugeFunc(reg, "gintoki_max_staleness_seconds", "The staleness bound (--max-staleness): answers not marked stale reflect every change committed more than this long ago.",
+		func() float64 { return f.MaxStaleness().Seconds() })
+	gaugeFunc(reg, "gintoki_staleness_seconds", "How old an answer formed now can be: every change committed more than this long ago is reflected "+
+		"(widened by gintoki_source_clock_ahead_seconds; -1: not known yet, or no change stream). Answers are marked stale while it exceeds the bound.",
+		func() float64 {
+			if age, ok := f.Age(); ok {
+				return age.Seconds()
+			}
+			return -1
+		})
+	gaugeFunc(reg, "gintoki_stale", "1 while answers are marked stale.", func() float64 { return bool01(f.Stale()) })
+	if feed != nil {
+		gaugeFunc(reg, "gintoki_source_clock_ahead_seconds", "How far the source's time stamps (commits, heartbeats) were seen ahead of this node's clock "+
+			"in the last minute or two; the staleness measure is widened by it.", func() float64 { return feed.SourceAhead().Seconds() })
+	}
+}
+
+// watchInspector exports the inspector's counters.
+func (m *serveMetrics) watchInspector(reg prometheus.Registerer, in *app.Inspector) {
+	st := in.Stats()
+	counterFunc(reg, "gintoki_inspector_samples_total", "Cached keys the inspector compared with a fresh database read.", load(&st.Samples))
+	counterFunc(reg, "gintoki_inspector_suspects_total", "Comparisons that differed at first look (normally a change still on its way); each gets a second look after the staleness bound.", load(&st.Suspects))
+	counterFunc(reg, "gintoki_inspector_mismatches_total", "Cached keys that still disagreed with the database after the staleness bound, "+
+		"with every change before the first read applied: a consistency bug, logged with the key. Should stay 0.", load(&st.Mismatches))
+	counterFunc(reg, "gintoki_inspector_inconclusive_total", "Suspects dropped without a verdict: evicted, the node stale for ten bounds, the database unreachable, or too many at once.", load(&st.Inconclusive))
+	gaugeFunc(reg, "gintoki_inspector_suspects_pending", "Suspects waiting for their second look.", func() float64 { return float64(st.Pending.Load()) })
+	counterFunc(reg, "gintoki_inspector_errors_total", "Inspector database reads or cache entries that failed.", load(&st.Errors))
+}
+
 // consumerCollector reads per-partition lag and rejected-record counts at
 // scrape time.
 type consumerCollector struct {
@@ -94,11 +126,12 @@ type consumerCollector struct {
 
 var (
 	descLagRecords = prometheus.NewDesc("gintoki_consumer_lag_records", "Records not yet consumed, per partition, at the last probe.", []string{"topic", "partition"}, nil)
-	descLagSeconds = prometheus.NewDesc("gintoki_consumer_lag_seconds", "How long the partition has had unconsumed records (0 when caught up).", []string{"topic", "partition"}, nil)
-	descAttached   = prometheus.NewDesc("gintoki_consumer_attached", "1 when the change consumer is attached and its last probe of the broker succeeded within the lag bound.", nil, nil)
-	descCaughtUp   = prometheus.NewDesc("gintoki_consumer_caught_up", "1 once the consumer has read up to where the topics were when it attached.", nil, nil)
-	descRejected   = prometheus.NewDesc("gintoki_changes_rejected_total", "Change records skipped because they cannot be applied, by reason.", []string{"reason"}, nil)
-	descEvicted    = prometheus.NewDesc("gintoki_changes_rejected_evictions_total",
+	descLagSeconds = prometheus.NewDesc("gintoki_consumer_lag_seconds", "Seconds since the partition was last known caught up: everything appended to it before then "+
+		"has been consumed (up to the probe interval while it keeps up; since attaching if it has not caught up yet).", []string{"topic", "partition"}, nil)
+	descAttached = prometheus.NewDesc("gintoki_consumer_attached", "1 when the change consumer is attached and its last probe of the broker succeeded.", nil, nil)
+	descCaughtUp = prometheus.NewDesc("gintoki_consumer_caught_up", "1 once the consumer has read up to where the topics were when it attached.", nil, nil)
+	descRejected = prometheus.NewDesc("gintoki_changes_rejected_total", "Change records skipped because they cannot be applied, by reason.", []string{"reason"}, nil)
+	descEvicted  = prometheus.NewDesc("gintoki_changes_rejected_evictions_total",
 		"Rejected records whose lost change made the node evict the one product they name (scope product), every entry (scope all), "+
 			"or reload the warehouse directory (scope directory).", []string{"scope"}, nil)
 )
@@ -111,10 +144,15 @@ func (c *consumerCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.consumer.Status()
+	now := time.Now()
 	for _, p := range st.Partitions {
 		part := itoa(p.Partition)
+		since := p.CaughtUpAt
+		if since.IsZero() {
+			since = st.AttachedAt
+		}
 		ch <- prometheus.MustNewConstMetric(descLagRecords, prometheus.GaugeValue, float64(p.LagRecords), p.Topic, part)
-		ch <- prometheus.MustNewConstMetric(descLagSeconds, prometheus.GaugeValue, p.Behind.Seconds(), p.Topic, part)
+		ch <- prometheus.MustNewConstMetric(descLagSeconds, prometheus.GaugeValue, now.Sub(since).Seconds(), p.Topic, part)
 	}
 	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, bool01(st.Attached && st.ProbeError == nil))
 	ch <- prometheus.MustNewConstMetric(descCaughtUp, prometheus.GaugeValue, bool01(st.CaughtUp))

@@ -115,7 +115,7 @@ func TestKafkaMisconfigurationStopsStartup(t *testing.T) {
 				HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", DBDSN: db.DSN("inventory"), Database: "inventory",
 				StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20,
 				MaxBatch: 1000, LoadTimeout: 2 * time.Second, Brokers: broker, Kafka: k, TopicPrefix: "gintoki",
-				MaxLag: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
+				MaxStaleness: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
 			}
 			rcfg := relayConfig{
 				DBAddr: db.Addr(), DBUser: "root", Database: "inventory", Tables: "warehouse,warehouse_stock_item",

@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,8 +44,11 @@ type serveConfig struct {
 	Brokers          string
 	Kafka            kafkaFlags
 	TopicPrefix      string
-	MaxLag           time.Duration
-	HeartbeatTimeout time.Duration
+	MaxStaleness     time.Duration
+	Heartbeats       bool
+	InspectRate      float64
+	MaxLag           time.Duration // deprecated alias of MaxStaleness, see resolveDeprecated
+	HeartbeatTimeout time.Duration // deprecated, see resolveDeprecated
 	ReplayWindow     time.Duration
 	ShutdownTimeout  time.Duration
 	AccessLogEvery   uint64
@@ -73,10 +75,16 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
 	c.Kafka.flags(fs)
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", "gintoki", "change topic prefix: topics are <prefix>.<database>.<table> (Debezium's topic.prefix)")
-	fs.DurationVar(&c.MaxLag, "max-lag", 5*time.Second, "staleness bound: not ready, and responses marked stale, when the change stream is further behind than this")
-	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 10*time.Second, "responses are marked stale when the change stream has shown nothing from the source — "+
-		"no change and no heartbeat (topic __debezium-heartbeat.<topic-prefix>) — for this long: the relay, or Debezium with heartbeat.interval.ms, "+
-		"sends heartbeats while the database is idle (0: off)")
+	fs.DurationVar(&c.MaxStaleness, "max-staleness", defaultMaxStaleness, "the staleness bound: an answer not marked stale (X-Gintoki-Stale, gRPC trailer gintoki-stale) "+
+		"reflects every change committed more than this long before the node received the request; a node further behind than this "+
+		"in the topics is also not ready (docs/consistency.md)")
+	fs.BoolVar(&c.Heartbeats, "heartbeats", true, "the change source publishes heartbeats to __debezium-heartbeat.<topic-prefix> while the database is idle "+
+		"(the relay does; Debezium with heartbeat.interval.ms), so a stopped source, broker or database marks answers stale within "+
+		"--max-staleness; false: only this node's lag behind the topics is bounded")
+	fs.Float64Var(&c.InspectRate, "inspect-rate", 2, "cached keys per second the inspector compares with a fresh database read; "+
+		"mismatches that outlive --max-staleness are counted in gintoki_inspector_mismatches_total and logged (0: off)")
+	fs.DurationVar(&c.MaxLag, "max-lag", 0, "deprecated alias of --max-staleness")
+	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 0, "deprecated: 0 is --heartbeats=false; other values are ignored, the silence allowed is derived from --max-staleness")
 	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
@@ -95,14 +103,14 @@ func (c *serveConfig) validate() error {
 	if c.MaxBatch < 1 {
 		errs = append(errs, errors.New("--max-batch must be positive"))
 	}
-	if c.HeartbeatTimeout < 0 {
-		errs = append(errs, errors.New("--heartbeat-timeout must not be negative"))
-	}
 	if c.FillQueries <= 0 {
 		errs = append(errs, errors.New("--fill-queries must be positive"))
 	}
-	if c.LoadTimeout <= 0 || c.MaxLag <= 0 || c.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("--load-timeout, --max-lag and --shutdown-timeout must be positive"))
+	if c.LoadTimeout <= 0 || c.MaxStaleness <= 0 || c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--load-timeout, --max-staleness and --shutdown-timeout must be positive"))
+	}
+	if c.InspectRate < 0 || c.InspectRate > 1000 {
+		errs = append(errs, errors.New("--inspect-rate must be between 0 and 1000 keys per second"))
 	}
 	if !c.NoCache && strings.TrimSpace(c.Brokers) == "" {
 		errs = append(errs, errors.New("--brokers is required: without the change stream the cache could serve stale data forever (use --no-cache to read the database only)"))
@@ -118,7 +126,7 @@ func (c *serveConfig) topics() []string {
 		c.TopicPrefix + "." + c.Database + "." + c.StockTable,
 		c.TopicPrefix + "." + c.Database + "." + c.WarehouseTable,
 	}
-	if c.HeartbeatTimeout > 0 {
+	if c.Heartbeats {
 		ts = append(ts, debezium.HeartbeatTopic(c.TopicPrefix))
 	}
 	return ts
@@ -138,12 +146,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.Kafka.resolve(os.LookupEnv)
+	warnings, err := cfg.resolveDeprecated(givenFlags(fs))
+	if err != nil {
+		return err
+	}
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	log, err := cfg.Log.logger(stdout)
 	if err != nil {
 		return err
+	}
+	for _, w := range append(warnings, cfg.boundWarnings()...) {
+		log.Warn(w)
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && cfg.MemoryHeadroom > 0 {
 		limit := int64(cfg.CacheBytes) + int64(cfg.MemoryHeadroom)
@@ -163,7 +178,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		newGCPauseCollector(),
 	)
 
-	pool := cfg.FillQueries + 2 // fills, plus readiness pings and upkeep probes
+	pool := cfg.FillQueries + 3 // fills, plus readiness pings, upkeep probes and the inspector
 	if cfg.NoCache {
 		pool = 0 // the store's default: every request is a query
 	}
@@ -197,16 +212,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 			app.FeedConfig{ObserveDelay: m.observeDelay, Reason: decodeReason}, log)
 		consumer, err = kafka.NewConsumer(kafka.ConsumerConfig{
 			Brokers: strings.Split(cfg.Brokers, ","), Topics: cfg.topics(), ReplayWindow: cfg.ReplayWindow,
-			Security: cfg.Kafka.security(), Logger: log,
+			ProbeInterval: probeInterval(cfg.MaxStaleness), SourceTime: feed.SourceTime, Security: cfg.Kafka.security(), Logger: log,
 		}, feed.Handle)
 		if err != nil {
 			return err
 		}
 		m.watchFeed(reg, feed, consumer)
 	}
-	fresh := &freshness{cfg: cfg, svc: svc, store: store, consumer: consumer, feed: feed, log: log}
-	fresh.staleNow.Store(true) // until reportHealth's first check says otherwise
-	registerHealthMetrics(reg, fresh)
+	fresh, err := newFreshness(cfg, svc, store, consumer, feed, log)
+	if err != nil {
+		return err
+	}
+	m.watchFreshness(reg, fresh, feed)
+	var ready readiness
+	ready.register(reg)
+	var inspector *app.Inspector
+	if !cfg.NoCache && cfg.InspectRate > 0 {
+		if inspector, err = app.NewInspector(store, c, fresh, app.InspectorConfig{Rate: cfg.InspectRate, LoadTimeout: cfg.LoadTimeout}, log); err != nil {
+			return err
+		}
+		m.watchInspector(reg, inspector)
+	}
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -217,14 +243,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpLn.Close()
 		return fmt.Errorf("listen gRPC: %w", err)
 	}
-	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.stale}, log, reg)
+	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.Stale}, log, reg)
 	gsrv, err := gapi.NewGRPCServer()
 	if err != nil {
 		return err
 	}
 	hsrv := &http.Server{
 		Handler: httpapi.New(reader, httpapi.Config{
-			View: viewJSON, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.ready, Stale: fresh.stale,
+			View: viewJSON, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
 			Gatherer: reg, Pprof: cfg.Pprof,
 		}, log, reg),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -246,7 +272,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	}
 	g.Go(func() error { return startService(gctx, svc, consumer, log) })
 	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error { return fresh.reportHealth(gctx, gapi) })
+	g.Go(func() error { fresh.Watch(gctx, healthInterval, ready.report(gapi.SetServing)); return nil })
+	if inspector != nil {
+		g.Go(func() error { inspector.Run(gctx); return nil })
+	}
 	g.Go(func() error {
 		if err := hsrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("HTTP server: %w", err)
@@ -324,104 +353,4 @@ func decodeReason(err error) string {
 		return "unknown_table"
 	}
 	return "malformed"
-}
-
-// freshness decides readiness and staleness from the database, the
-// directory and the consumer.
-type freshness struct {
-	cfg      serveConfig
-	svc      *app.Service
-	store    *mysql.Store
-	consumer *kafka.Consumer // nil with --no-cache
-	feed     *app.Feed       // nil with --no-cache
-	log      *slog.Logger
-	staleNow atomic.Bool // refreshed by reportHealth, read on every request
-	readyNow atomic.Bool // refreshed by reportHealth, read at scrape time
-	silent   bool        // reportHealth's own: the last check found the source silent
-}
-
-// stale reports whether reads may be older than --max-lag allows, or the
-// source has been silent for longer than --heartbeat-timeout.
-func (f *freshness) stale() bool { return f.staleNow.Load() }
-
-// sourceSilence reports a change stream that has shown nothing from the
-// source (no change, no heartbeat) for longer than --heartbeat-timeout: the
-// relay (or Debezium) may have stopped, and the node cannot be behind a
-// stream that does not grow. It does not make the node unready: every
-// node sees the same silence, and they still serve what they have.
-func (f *freshness) sourceSilence() error {
-	if f.feed == nil || f.cfg.HeartbeatTimeout <= 0 {
-		return nil
-	}
-	at := f.feed.SourceTime()
-	switch age := time.Since(at); {
-	case at.IsZero():
-		return errors.New("no change or heartbeat from the source seen yet")
-	case age > f.cfg.HeartbeatTimeout:
-		return fmt.Errorf("no change or heartbeat from the source for %s (bound --heartbeat-timeout %s)", age.Round(time.Millisecond), f.cfg.HeartbeatTimeout)
-	}
-	return nil
-}
-
-func (f *freshness) streamProblem() error {
-	if f.consumer == nil {
-		return nil
-	}
-	st := f.consumer.Status()
-	switch {
-	case !st.Attached:
-		return fmt.Errorf("change consumer not attached: %v", st.ProbeError)
-	case time.Since(st.LastProbe) > f.cfg.MaxLag:
-		return fmt.Errorf("change stream unreachable for %s (bound %s): %v", time.Since(st.LastProbe).Round(time.Millisecond), f.cfg.MaxLag, st.ProbeError)
-	case st.Behind > f.cfg.MaxLag:
-		return fmt.Errorf("change stream %s behind (bound %s, %d records)", st.Behind.Round(time.Millisecond), f.cfg.MaxLag, st.LagRecords)
-	case !st.CaughtUp:
-		return fmt.Errorf("change consumer catching up (%d records behind)", st.LagRecords)
-	}
-	return nil
-}
-
-// ready is /readyz: the database answers, the directory is loaded, the
-// consumer is attached, caught up and within the lag bound.
-func (f *freshness) ready(ctx context.Context) error {
-	if !f.svc.Started() {
-		return errors.New("warehouse directory not loaded")
-	}
-	if err := f.streamProblem(); err != nil {
-		return err
-	}
-	if err := f.svc.FillProblem(); err != nil {
-		return err
-	}
-	return f.store.Ping(ctx)
-}
-
-// reportHealth refreshes the stale flag and the gRPC health status every
-// 250 ms until ctx ends.
-func (f *freshness) reportHealth(ctx context.Context, gapi *grpcapi.Server) error {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		err := f.streamProblem()
-		silence := f.sourceSilence()
-		f.staleNow.Store((err != nil || silence != nil) && f.svc.Started())
-		switch {
-		case silence != nil && !f.silent && f.svc.Started():
-			f.log.Warn("marking responses stale: the change stream is silent", "err", silence)
-			f.silent = true
-		case silence == nil && f.silent:
-			f.log.Info("the change stream shows the source again: responses no longer marked stale for silence")
-			f.silent = false
-		}
-		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		ready := f.ready(pctx) == nil
-		f.readyNow.Store(ready)
-		gapi.SetServing(ready)
-		cancel()
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }

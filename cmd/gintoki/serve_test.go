@@ -168,7 +168,7 @@ func TestReadAPI(t *testing.T) {
 			"gintoki_cache_entries", "gintoki_cache_evictions_total", "gintoki_db_loads_total", "gintoki_db_load_duration_seconds_bucket",
 			"gintoki_coalesced_waiters_total", `gintoki_request_duration_seconds_count{code="200",route="get_inventory",transport="http"}`,
 			`transport="grpc"`, "gintoki_consumer_lag_records", "gintoki_consumer_attached 1", "gintoki_change_apply_delay_seconds",
-			"gintoki_ready 1", "gintoki_answers_stale ", `gintoki_changes_rejected_total{reason="malformed"} 0`} {
+			"gintoki_ready 1", "gintoki_stale ", `gintoki_changes_rejected_total{reason="malformed"} 0`} {
 			if !strings.Contains(body, m) {
 				t.Errorf("/metrics lacks %s", m)
 			}

@@ -29,7 +29,7 @@ func staleMark(tb testing.TB, n *node) string {
 }
 
 // A node marks its answers stale when the change stream shows nothing from
-// the source for longer than --heartbeat-timeout, stays ready meanwhile,
+// the source for longer than --max-staleness allows, stays ready meanwhile,
 // and unmarks them when a heartbeat arrives.
 func TestSourceSilenceMarksAnswersStale(t *testing.T) {
 	db := mariadbtest.Start(t)
@@ -48,23 +48,27 @@ func TestSourceSilenceMarksAnswersStale(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	const bound = 2 * time.Second
 	beat()
-	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.HeartbeatTimeout = 500 * time.Millisecond })
+	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.Heartbeats, c.MaxStaleness = true, bound })
 	stale := func() (bool, string) { h := staleMark(t, n); return h == "true", "X-Gintoki-Stale: " + h }
-	fresh := func() (bool, string) { h := staleMark(t, n); return h == "", "X-Gintoki-Stale: " + h }
+	// beating is fresh once a heartbeat sent just before has been
+	// consumed and a probe after it reached: it beats while it waits.
+	beating := func() (bool, string) { beat(); h := staleMark(t, n); return h == "", "X-Gintoki-Stale: " + h }
 
-	beat()
-	pollUntil(t, 5*time.Second, fresh)
-	// No more heartbeats: stale once the timeout has passed, and still ready.
-	pollUntil(t, 5*time.Second, stale)
+	pollUntil(t, 15*time.Second, beating)
+	// No more heartbeats: stale once the bound has passed, and still ready.
+	pollUntil(t, 15*time.Second, stale)
 	if code, body := n.get(t, "/readyz", nil); code != http.StatusOK {
 		t.Errorf("/readyz while the source is silent: %d %s", code, body)
 	}
-	if age := scrape(t, n, "gintoki_change_source_age_seconds"); age < 0.5 {
-		t.Errorf("gintoki_change_source_age_seconds = %v, want ≥ 0.5", age)
+	if age := scrape(t, n, "gintoki_change_source_age_seconds"); age < bound.Seconds() {
+		t.Errorf("gintoki_change_source_age_seconds = %v, want ≥ %v", age, bound.Seconds())
 	}
-	beat()
-	pollUntil(t, 5*time.Second, fresh)
+	if age := scrape(t, n, "gintoki_staleness_seconds"); age <= bound.Seconds() {
+		t.Errorf("gintoki_staleness_seconds = %v while marked stale, want > %v", age, bound.Seconds())
+	}
+	pollUntil(t, 15*time.Second, beating)
 	if age := scrape(t, n, "gintoki_change_source_age_seconds"); age < 0 || age > 5 {
 		t.Errorf("gintoki_change_source_age_seconds = %s after a heartbeat", strconv.FormatFloat(age, 'f', 3, 64))
 	}
@@ -79,14 +83,14 @@ func TestRelayHeartbeatsBoundSilence(t *testing.T) {
 	broker := newRestartableBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
 	fastBeats := func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond }
 	rel := startRelay(t, db, broker.addr(), fastBeats)
-	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.HeartbeatTimeout = 3 * time.Second })
+	n := startNode(t, db.DSN("inventory"), broker.addr(), func(c *serveConfig) { c.Heartbeats, c.MaxStaleness = true, 4*time.Second })
 	pollUntil(t, 10*time.Second, func() (bool, string) {
 		age := scrape(t, n, "gintoki_change_source_age_seconds")
 		h := staleMark(t, n)
 		return age >= 0 && h == "", fmt.Sprintf("source age %v, X-Gintoki-Stale: %s", age, h)
 	})
-	// Idle for longer than the timeout: heartbeats keep it fresh.
-	for deadline := time.Now().Add(3500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	// Idle for longer than the bound: heartbeats keep it fresh.
+	for deadline := time.Now().Add(4500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if h := staleMark(t, n); h != "" {
 			t.Fatalf("marked stale while the relay runs and the database is idle")
 		}

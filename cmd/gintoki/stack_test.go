@@ -57,11 +57,18 @@ var testTopics = []string{"gintoki.inventory.warehouse_stock_item", "gintoki.inv
 // ends, and waits until it is ready.
 func startNode(tb testing.TB, dsn, broker string, mutate ...func(*serveConfig)) *node {
 	tb.Helper()
+	return startNodeLogged(tb, nil, dsn, broker, mutate...)
+}
+
+// startNodeLogged is startNode with the node's warnings and errors also
+// written to logs (when not nil).
+func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate ...func(*serveConfig)) *node {
+	tb.Helper()
 	cfg := serveConfig{
 		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", DBDSN: dsn, Database: "inventory",
 		StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20,
 		MaxBatch: 1000, FillQueries: 8, LoadTimeout: 2 * time.Second, Brokers: broker, TopicPrefix: "gintoki",
-		MaxLag: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
+		MaxStaleness: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -73,7 +80,11 @@ func startNode(tb testing.TB, dsn, broker string, mutate ...func(*serveConfig)) 
 	if os.Getenv("GINTOKI_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var out io.Writer = os.Stderr
+	if logs != nil {
+		out = io.MultiWriter(os.Stderr, logs)
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan [2]string, 1)
 	done := make(chan error, 1)
