@@ -49,12 +49,8 @@ func (f *Feed) reject(m *Message, err error) {
 	if f.reason != nil {
 		reason = f.reason(err)
 	}
-	evicted := "nothing"
-	var ue *UnapplicableError
-	if errors.As(err, &ue) {
-		evicted = f.evict(ue)
-	}
-
+	// Counted before the eviction, so that whoever sees its effect (a
+	// refill) also sees the count.
 	f.mu.Lock()
 	f.malformed[reason]++
 	now := time.Now()
@@ -70,6 +66,11 @@ func (f *Feed) reject(m *Message, err error) {
 		f.suppressed++
 	}
 	f.mu.Unlock()
+	evicted := "nothing"
+	var ue *UnapplicableError
+	if errors.As(err, &ue) {
+		evicted = f.evict(ue)
+	}
 	if logNow {
 		f.log.Error("change record cannot be applied; skipped",
 			"topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason, "evicted", evicted,
@@ -85,11 +86,11 @@ func (f *Feed) evict(ue *UnapplicableError) string {
 		return "the warehouse directory (reloading; answers marked stale until then)"
 	}
 	if ue.KeyKnown {
-		f.svc.Invalidate(ue.Product)
 		f.evictedProducts.Add(1)
+		f.svc.Invalidate(ue.Product)
 		return fmt.Sprintf("product %d", ue.Product)
 	}
-	f.svc.InvalidateAll()
 	f.evictedAll.Add(1)
+	f.svc.InvalidateAll()
 	return "every product"
 }

@@ -199,10 +199,16 @@ func (c SecurityConfig) password() (string, error) {
 	return pass, nil
 }
 
-// Check connects to the brokers once with c, within timeout, and returns
-// nil if one answered. Its error wraps ErrAuthentication or ErrTLS when
-// the configuration is wrong (waiting will not help), and says so in
-// words; any other error means no broker was reachable.
+// checkAttempts is how many times Check tries when the broker closes the
+// connection without saying why, as brokers do both when restarting and,
+// for some, when refusing a client's TLS or SASL settings: only a broker
+// that does it every time, over a few seconds, is taken as refusing.
+const checkAttempts = 4
+
+// Check connects to the brokers with c, within timeout, and returns nil
+// if one answered. Its error wraps ErrAuthentication or ErrTLS when the
+// configuration is wrong (waiting will not help), and says so in words;
+// any other error means no broker was reachable.
 func Check(ctx context.Context, brokers []string, c SecurityConfig, timeout time.Duration) error {
 	opts, err := c.ClientOptions()
 	if err != nil {
@@ -215,26 +221,35 @@ func Check(ctx context.Context, brokers []string, c SecurityConfig, timeout time
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err = cl.Ping(ctx)
-	var firstRead *kgo.ErrFirstReadEOF
-	if errors.Is(err, io.EOF) && !errors.As(err, &firstRead) && c.SASLMechanism != "" {
-		// Some brokers (kfake among them) refuse credentials by closing
-		// the connection. Once could be a broker restarting; twice is not.
-		time.Sleep(200 * time.Millisecond)
-		if err = cl.Ping(ctx); errors.Is(err, io.EOF) && !errors.As(err, &firstRead) {
-			return fmt.Errorf("%w at %s as user %q with %s: the broker closed the connection during authentication, "+
-				"which is how some brokers refuse credentials: check the user name and the password: %w",
-				ErrAuthentication, strings.Join(brokers, ","), c.SASLUser, c.SASLMechanism, err)
+	at := strings.Join(brokers, ",")
+	for attempt := 1; ; attempt++ {
+		err = cl.Ping(ctx)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, io.EOF): // a broker's answer, a refused dial or handshake, a timeout
+			return c.explain(at, timeout, err)
+		case attempt == checkAttempts:
+			var firstRead *kgo.ErrFirstReadEOF
+			if c.SASLMechanism != "" && !errors.As(err, &firstRead) {
+				// Some brokers (kfake among them) refuse credentials by
+				// closing the connection during authentication.
+				return fmt.Errorf("%w at %s as user %q with %s: the broker closes the connection during authentication, "+
+					"which is how some brokers refuse credentials: check the user name and the password: %w",
+					ErrAuthentication, at, c.SASLUser, c.SASLMechanism, err)
+			}
+			return c.explain(at, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: no broker reachable at %s: %w", at, err)
+		case <-time.After(250 * time.Millisecond << attempt):
 		}
 	}
-	if err != nil {
-		return c.explain(brokers, timeout, err)
-	}
-	return nil
 }
 
 // explain classifies a connection error and wraps it with what to check.
-func (c SecurityConfig) explain(brokers []string, timeout time.Duration, err error) error {
+func (c SecurityConfig) explain(at string, timeout time.Duration, err error) error {
 	var (
 		unknownCA x509.UnknownAuthorityError
 		badName   x509.HostnameError
@@ -244,7 +259,6 @@ func (c SecurityConfig) explain(brokers []string, timeout time.Duration, err err
 		alert     tls.AlertError
 		closed    *kgo.ErrFirstReadEOF
 	)
-	at := strings.Join(brokers, ",")
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.IllegalSaslState):
 		return fmt.Errorf("%w at %s as user %q with %s: check the user name and the password: %w", ErrAuthentication, at, c.SASLUser, c.SASLMechanism, err)

@@ -3,6 +3,8 @@ package kafka
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +172,42 @@ func TestSecurityConfigErrors(t *testing.T) {
 	}
 	if s := (SecurityConfig{CAFile: "ca.pem", SASLMechanism: SASLPlain, SASLUser: "u", SASLPassword: "hunter2"}).String(); strings.Contains(s, "hunter2") {
 		t.Errorf("String() shows the password: %s", s)
+	}
+}
+
+// A broker that closes connections for a moment, as one restarting does,
+// is not taken for one refusing the client's settings.
+func TestSecurityCheckRidesOutARestart(t *testing.T) {
+	cluster := kafkatest.SecureCluster(t, nil, "", "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// The first connections are closed after the client's first request;
+	// later ones are passed to the broker.
+	go func() {
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if n < 2 {
+				buf := make([]byte, 64)
+				_, _ = c.Read(buf)
+				c.Close()
+				continue
+			}
+			b, err := net.Dial("tcp", cluster.ListenAddrs()[0])
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			go func() { _, _ = io.Copy(c, b); c.Close() }()
+		}
+	}()
+	if err := Check(context.Background(), []string{ln.Addr().String()}, SecurityConfig{}, 20*time.Second); err != nil {
+		t.Fatalf("Check through a broker that closed its first connections: %v", err)
 	}
 }
