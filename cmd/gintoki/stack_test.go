@@ -62,6 +62,7 @@ func startNode(tb testing.TB, dsn, broker string, mutate ...func(*serveConfig)) 
 		StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20,
 		MaxBatch: 1000, FillQueries: 8, LoadTimeout: 2 * time.Second, Brokers: broker, TopicPrefix: "gintoki",
 		MaxLag: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
+		API: defaultAPIConfig(),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -78,7 +79,7 @@ func startNode(tb testing.TB, dsn, broker string, mutate ...func(*serveConfig)) 
 	addrs := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, func(h, g string) { addrs <- [2]string{h, g} })
+		done <- serve(ctx, cfg, log, func(h, g, _ string) { addrs <- [2]string{h, g} })
 	}()
 	var a [2]string
 	select {
