@@ -1,7 +1,7 @@
 # Gintoki: see README.md.
 GO ?= go
 
-.PHONY: build run test deps gen vet bench clean
+.PHONY: build run test deps gen vet bench fuzz fuzz-short clean
 
 ## build: the binaries in bin/ (gintoki, gintoki-devbroker)
 build:
@@ -20,9 +20,19 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## test: every test, integration tests included (they start their own MariaDB and broker)
+## test: every test, integration tests included (they start their own MariaDB and broker), then each fuzz target briefly
 test: deps vet
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) fuzz-short
+
+## fuzz: each fuzz target for FUZZTIME (default 60s), printing its executions
+FUZZTIME ?= 60s
+fuzz:
+	GO=$(GO) ./scripts/fuzz.sh $(FUZZTIME)
+
+# fuzz-short: each fuzz target for a few seconds (part of make test)
+fuzz-short:
+	GO=$(GO) ./scripts/fuzz.sh 3s
 
 ## gen: regenerate the committed protobuf/gRPC code
 gen:

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"unicode/utf8"
@@ -11,10 +12,6 @@ import (
 // maxQuoted is the longest prefix of client input an error message quotes:
 // a 900 KiB id must not come back as a 900 KiB error.
 const maxQuoted = 32
-
-// maxIDLen is the longest text that can be a product id: 19 digits and a
-// sign (leading zeros aside, which nobody sends).
-const maxIDLen = 20
 
 // quotePrefix quotes at most maxQuoted bytes of s (cut at a rune boundary),
 // marking a cut with "…".
@@ -32,11 +29,11 @@ func quotePrefix(s string) string {
 // parseProductID parses a product id from a path segment or query value.
 // Its errors are CodeInvalid and quote a short prefix of s only.
 func parseProductID(s string) (inventory.ProductID, error) {
-	if len(s) > maxIDLen {
-		return 0, inventory.Errorf(inventory.CodeInvalid, "product id %s is not an integer (%d bytes)", quotePrefix(s), len(s))
-	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, inventory.Errorf(inventory.CodeInvalid, "product id %s is out of range", quotePrefix(s))
+	case err != nil:
 		return 0, inventory.Errorf(inventory.CodeInvalid, "product id %s is not an integer", quotePrefix(s))
 	}
 	id := inventory.ProductID(n)
