@@ -44,8 +44,8 @@ type Config struct {
 	AccessLogEvery uint64
 	// Ready reports whether the node should receive traffic; nil means
 	// always. /readyz answers only "ready" or "not ready": the error's
-	// text, which may name internal hosts, goes to the log (once per
-	// distinct text), not to the public port.
+	// text, which may name internal hosts, goes to the log (when the node
+	// becomes not ready, then at most every 10 s), not to the public port.
 	Ready func(context.Context) error
 	// Stale reports whether the node is behind its staleness bound; such
 	// responses carry X-Gintoki-Stale: true. nil means never.
@@ -70,9 +70,12 @@ type Server struct {
 	// routes lists the registered routes as "METHOD /path" (the OpenAPI
 	// test compares them with the description).
 	routes []string
-	// notReady is the last not-ready reason logged by /readyz, so that a
-	// probe every few seconds logs a reason once, not every time.
-	notReady atomic.Pointer[string]
+	// readyMu guards notReady and loggedAt: /readyz logs the reason when
+	// the node becomes not ready, then at most every readyLogEvery, so a
+	// probe every few seconds does not log every time.
+	readyMu  sync.Mutex
+	notReady bool
+	loggedAt time.Time
 }
 
 type observerKey struct {
@@ -233,21 +236,29 @@ func (s *Server) fail(w http.ResponseWriter, err error, reqID string) int {
 	return st
 }
 
+// readyLogEvery is the shortest interval between two "not ready" log lines
+// while the node stays not ready.
+const readyLogEvery = 10 * time.Second
+
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.cfg.Ready(ctx); err != nil {
-		reason := err.Error()
-		if prev := s.notReady.Swap(&reason); prev == nil || *prev != reason {
-			s.log.Warn("not ready", "reason", reason)
-		}
+	err := s.cfg.Ready(ctx)
+	s.readyMu.Lock()
+	switch {
+	case err != nil && (!s.notReady || time.Since(s.loggedAt) >= readyLogEvery):
+		s.log.Warn("not ready", "reason", err.Error())
+		s.loggedAt = time.Now()
+	case err == nil && s.notReady:
+		s.log.Info("ready")
+	}
+	s.notReady = err != nil
+	s.readyMu.Unlock()
+	if err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = io.WriteString(w, "not ready\n")
 		return
-	}
-	if s.notReady.Swap(nil) != nil {
-		s.log.Info("ready")
 	}
 	_, _ = io.WriteString(w, "ready\n")
 }

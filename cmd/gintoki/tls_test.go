@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,12 +48,9 @@ func TestTLSListeners(t *testing.T) {
 	caFile := filepath.Join(dir, "client-ca.pem")
 	certtest.WriteFile(t, caFile, clientCA.PEM)
 
-	cfg := serveConfig{
-		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", Database: "inventory",
-		StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20, NoCache: true,
-		MaxBatch: 1000, LoadTimeout: 2 * time.Second, MaxLag: 5 * time.Second, ShutdownTimeout: time.Second,
-		API: defaultAPIConfig(),
-	}
+	var cfg serveConfig // the flags' defaults, then this test's settings
+	cfg.flags(flag.NewFlagSet("test", flag.ContinueOnError))
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.NoCache, cfg.ShutdownTimeout, cfg.CacheBytes = "127.0.0.1:0", "127.0.0.1:0", true, time.Second, 16<<20
 	cfg.API.TLS.CertFile, cfg.API.TLS.KeyFile, cfg.API.TLS.ClientCAFile = certFile, keyFile, caFile
 	cfg.API.TLSReload = 20 * time.Millisecond
 	cfg.API.AdminAddr = "127.0.0.1:0"
