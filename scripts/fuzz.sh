@@ -31,10 +31,11 @@ for t in "${targets[@]}"; do
 		exit 1
 	fi
 	# The last progress line holds the total: "fuzz: elapsed: 60s, execs: 123456 (2057/sec), ..."
-	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-	elapsed=$(grep -o 'elapsed: [0-9a-z]*' "$log" | tail -1 | cut -d' ' -f2)
+	# (None yet if FUZZTIME ended while the cached corpus was replayed.)
+	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+	elapsed=$(grep -o 'elapsed: [0-9a-z]*' "$log" | tail -1 | cut -d' ' -f2 || true)
 	rm -f "$log"
-	summary+=("$(printf '%-22s %-12s %12s executions in %s' "$name" "$pkg" "${execs:-?}" "${elapsed:-?}")")
+	summary+=("$(printf '%-22s %-12s %12s executions in %s' "$name" "$pkg" "${execs:-0}" "${elapsed:-?}")")
 done
 echo
 echo "fuzz summary (fuzztime $fuzztime, no failures):"
