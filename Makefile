@@ -1,7 +1,7 @@
 # Gintoki: see README.md.
 GO ?= go
 
-.PHONY: build run test deps gen vet bench clean image test-deploy dashboard
+.PHONY: build run test deps gen vet bench fuzz fuzz-short clean image test-deploy dashboard
 
 ## build: the binaries in bin/ (gintoki, gintoki-devbroker)
 build:
@@ -21,10 +21,11 @@ vet:
 	$(GO) vet ./...
 	cd deploy && $(GO) vet ./...
 
-## test: every test, integration tests included (they start their own MariaDB and broker), then test-deploy
+## test: every test, integration tests included (they start their own MariaDB and broker), then test-deploy, then each fuzz target briefly
 test: deps vet
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory test-deploy
+	$(MAKE) --no-print-directory fuzz-short
 
 ## test-deploy: promtool checks of the scrape config and alert rules, their unit tests, and deploy/'s Go tests
 ## (Kubernetes manifests, Containerfile, the dashboard's queries against a real Prometheus scraping a real stack)
@@ -40,6 +41,15 @@ image:
 ## dashboard: regenerate deploy/grafana/gintoki.json from deploy/grafana/dashboard.go
 dashboard:
 	cd deploy && $(GO) test ./grafana -run TestDashboardUpToDate -update
+
+## fuzz: each fuzz target for FUZZTIME (default 60s), printing its executions
+FUZZTIME ?= 60s
+fuzz:
+	GO=$(GO) ./scripts/fuzz.sh $(FUZZTIME)
+
+# fuzz-short: each fuzz target for a few seconds (part of make test)
+fuzz-short:
+	GO=$(GO) ./scripts/fuzz.sh 3s
 
 ## gen: regenerate the committed protobuf/gRPC code
 gen:

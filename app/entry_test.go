@@ -59,15 +59,6 @@ func TestEntryCorrupt(t *testing.T) {
 	}
 }
 
-func FuzzEntry(f *testing.F) {
-	rec := inventory.NewRecord(2, pos(100), []inventory.Stock{{Warehouse: 1, Qty: 5}})
-	f.Add(encodeEntry(&rec, inventory.NewDirectory(pos(10), testWarehouses), []Renderer{textRenderer{}}))
-	f.Fuzz(func(t *testing.T, e []byte) {
-		_, _ = decodeRecord(1, e)
-		_, _ = viewEntry(e, 0)
-	})
-}
-
 // A fresh fill's entry costs little beyond its bodies: a typical product
 // (three rows at the floor, a real binlog position) pays at most 24 bytes,
 // half of what the fixed-width layout of format 2 took.

@@ -1,5 +1,5 @@
 // Package grpcapi serves the inventory API over gRPC
-// (gintoki.inventory.v1.InventoryService), with server reflection and the
+// (gintoki.inventory.v1.InventoryService), with optional server reflection and the
 // standard health service. Responses are pre-encoded protobuf bodies from
 // the cache, written as they are: a hit costs a lookup and a copy, not a
 // marshal.

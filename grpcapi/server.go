@@ -37,6 +37,7 @@ var _ Reader = (*app.Service)(nil)
 // Server is the gRPC transport.
 type Server struct {
 	reader  Reader
+	cfg     Config
 	view    int // index of ProtoRenderer among the Service's renderers
 	log     *slog.Logger
 	ids     *requestid.Generator
@@ -55,12 +56,17 @@ type Server struct {
 type Config struct {
 	View  int         // renderer index of ProtoRenderer
 	Stale func() bool // optional
+	// Reflection registers the server reflection service (grpcurl and
+	// other tools list and call methods without the .proto files).
+	Reflection bool
+	// Limits bound what one client can hold.
+	Limits Limits
 }
 
 // New returns a Server over reader.
 func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
 	s := &Server{
-		reader: reader, view: cfg.View, log: log, ids: requestid.NewGenerator(),
+		reader: reader, cfg: cfg, view: cfg.View, log: log, ids: requestid.NewGenerator(),
 		health: health.NewServer(), stale: cfg.Stale,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:        "gintoki_request_duration_seconds",
@@ -83,8 +89,10 @@ func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer)
 // streamWorkersPerProc sizes the pool of goroutines that serve calls.
 const streamWorkersPerProc = 16
 
-// NewGRPCServer returns a grpc.Server with the inventory service, health
-// and reflection registered, and this Server's interceptor and codec.
+// NewGRPCServer returns a grpc.Server with the inventory service and health
+// registered (reflection too if Config.Reflection), this Server's
+// interceptor and codec, and Config.Limits enforced. opts come first, so
+// they can add credentials but not undo the limits.
 //
 // Calls are served by a pool of long-lived goroutines (grpc.NumStreamWorkers,
 // streamWorkersPerProc per GOMAXPROCS; a call that finds none idle gets a
@@ -98,12 +106,15 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) (*grpc.Server, error) 
 	if err != nil {
 		return nil, err
 	}
+	opts = append(opts, s.cfg.Limits.serverOptions()...)
 	opts = append(opts, grpc.ForceServerCodecV2(codec), grpc.UnaryInterceptor(s.intercept),
 		grpc.NumStreamWorkers(uint32(streamWorkersPerProc*runtime.GOMAXPROCS(0))))
 	gs := grpc.NewServer(opts...)
 	gs.RegisterService(&serviceDesc, s)
 	healthpb.RegisterHealthServer(gs, s.health)
-	reflection.Register(gs)
+	if s.cfg.Reflection {
+		reflection.Register(gs)
+	}
 	return gs, nil
 }
 
@@ -171,6 +182,7 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		if res.Stale {
 			_ = grpc.SetTrailer(ctx, staleTrailer)
 		}
+		res = res.PerPosition(ids)
 		size := 11 * len(res.NotFound)
 		for _, b := range res.Bodies {
 			size += len(b) + 3

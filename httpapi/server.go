@@ -7,13 +7,10 @@ package httpapi
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/pprof"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -46,15 +43,15 @@ type Config struct {
 	// responses (5xx) are always logged.
 	AccessLogEvery uint64
 	// Ready reports whether the node should receive traffic; nil means
-	// always. Its error text is shown by /readyz.
+	// always. /readyz answers only "ready" or "not ready": the error's
+	// text, which may name internal hosts, goes to the log (when the node
+	// becomes not ready, then at most every 10 s), not to the public port.
 	Ready func(context.Context) error
 	// Stale reports whether the node is behind its staleness bound; such
 	// responses carry X-Gintoki-Stale: true. nil means never.
 	Stale func() bool
 	// Gatherer serves /metrics (nil: no /metrics route).
 	Gatherer prometheus.Gatherer
-	// Pprof mounts /debug/pprof/.
-	Pprof bool
 }
 
 // Server is the HTTP transport.
@@ -70,6 +67,15 @@ type Server struct {
 	observers sync.Map // observerKey → prometheus.Observer
 	requests  atomic.Uint64
 	bufs      sync.Pool // *[]byte response buffers
+	// routes lists the registered routes as "METHOD /path" (the OpenAPI
+	// test compares them with the description).
+	routes []string
+	// readyMu guards notReady and loggedAt: /readyz logs the reason when
+	// the node becomes not ready, then at most every readyLogEvery, so a
+	// probe every few seconds does not log every time.
+	readyMu  sync.Mutex
+	notReady bool
+	loggedAt time.Time
 }
 
 type observerKey struct {
@@ -109,32 +115,32 @@ func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer)
 	if reg != nil {
 		reg.MustRegister(s.latency)
 	}
-	s.mux.Handle("GET /v1/products/{product_id}/inventory", s.route("get_inventory", s.handleGet))
-	s.mux.Handle("GET /cache", s.route("cache", s.handleCache))
-	s.mux.Handle("POST /v1/inventory:batchGet", s.route("batch_get_inventory", s.handleBatch))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	s.handleRoute("GET /v1/products/{product_id}/inventory", s.route("get_inventory", s.handleGet))
+	s.handleRoute("GET /cache", s.route("cache", s.handleCache))
+	s.handleRoute("POST /v1/inventory:batchGet", s.route("batch_get_inventory", s.handleBatch))
+	s.handle("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+	s.handle("GET /readyz", s.handleReady)
+	s.handle("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openAPI)
 	})
 	if cfg.Gatherer != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+		s.handleRoute("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
-	if cfg.Pprof {
-		s.mux.HandleFunc("/debug/pprof/", pprof.Index)
-		s.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		s.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		s.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
-	s.mux.Handle("/", s.route("not_found", func(w http.ResponseWriter, r *http.Request, _ string) int {
-		return writeError(w, inventory.Errorf(inventory.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
-	}))
+	s.mux.Handle("/", s.route("not_found", s.handleNoRoute))
 	return s
 }
+
+// handleRoute registers h for pattern ("METHOD /path").
+func (s *Server) handleRoute(pattern string, h http.Handler) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// handle registers a plain handler function for pattern.
+func (s *Server) handle(pattern string, h http.HandlerFunc) { s.handleRoute(pattern, h) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
@@ -187,7 +193,7 @@ func (s *Server) observer(route string, status int) prometheus.Observer {
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, reqID string) int {
-	id, err := inventory.ParseProductID(r.PathValue("product_id"))
+	id, err := parseProductID(r.PathValue("product_id"))
 	if err != nil {
 		return writeError(w, err)
 	}
@@ -197,11 +203,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, reqID string)
 // handleCache serves the original route, GET /cache?product_id=N, with the
 // same body as GET /v1/products/N/inventory.
 func (s *Server) handleCache(w http.ResponseWriter, r *http.Request, reqID string) int {
-	q := r.URL.Query()
-	if len(q["product_id"]) != 1 {
-		return writeError(w, inventory.Errorf(inventory.CodeInvalid, "exactly one product_id query parameter is required"))
-	}
-	id, err := inventory.ParseProductID(q.Get("product_id"))
+	id, err := queryProductID(r.URL.RawQuery)
 	if err != nil {
 		return writeError(w, err)
 	}
@@ -234,51 +236,28 @@ func (s *Server) fail(w http.ResponseWriter, err error, reqID string) int {
 	return st
 }
 
-type batchRequest struct {
-	ProductIDs []int64 `json:"product_ids"`
-}
-
-func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, reqID string) int {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	var req batchRequest
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return writeError(w, inventory.Errorf(inventory.CodeInvalid, "request body is over %d bytes", tooBig.Limit))
-		}
-		return writeError(w, inventory.Errorf(inventory.CodeInvalid, "malformed request body: %v", err))
-	}
-	if dec.More() {
-		return writeError(w, inventory.Errorf(inventory.CodeInvalid, "malformed request body: trailing data"))
-	}
-	ids := make([]inventory.ProductID, len(req.ProductIDs))
-	for i, id := range req.ProductIDs {
-		ids[i] = inventory.ProductID(id)
-	}
-	res, err := s.reader.GetBatch(r.Context(), ids, s.cfg.View)
-	if err != nil {
-		return s.fail(w, err, reqID)
-	}
-	w.Header()["Content-Type"] = jsonContentType
-	if res.Stale {
-		w.Header()["X-Gintoki-Stale"] = staleValue
-	}
-	size := 32 + 21*len(res.NotFound)
-	for _, b := range res.Bodies {
-		size += len(b) + 1
-	}
-	_, _ = w.Write(appendBatch(make([]byte, 0, size), res))
-	return http.StatusOK
-}
+// readyLogEvery is the shortest interval between two "not ready" log lines
+// while the node stays not ready.
+const readyLogEvery = 10 * time.Second
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.cfg.Ready(ctx); err != nil {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	err := s.cfg.Ready(ctx)
+	s.readyMu.Lock()
+	switch {
+	case err != nil && (!s.notReady || time.Since(s.loggedAt) >= readyLogEvery):
+		s.log.Warn("not ready", "reason", err.Error())
+		s.loggedAt = time.Now()
+	case err == nil && s.notReady:
+		s.log.Info("ready")
+	}
+	s.notReady = err != nil
+	s.readyMu.Unlock()
+	if err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+		_, _ = io.WriteString(w, "not ready\n")
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")

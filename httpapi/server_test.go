@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,7 +27,15 @@ func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ int, dst 
 
 func (f fakeReader) GetBatch(ctx context.Context, ids []inventory.ProductID, _ int) (app.BatchResult, error) {
 	var res app.BatchResult
+	if len(ids) == 0 {
+		return res, inventory.Errorf(inventory.CodeInvalid, "batch is empty")
+	}
+	seen := map[inventory.ProductID]bool{}
 	for _, id := range ids {
+		if seen[id] { // app.Service reads each distinct id once
+			continue
+		}
+		seen[id] = true
 		b, err := f.get(ctx, id)
 		switch {
 		case err == nil:
@@ -108,18 +117,25 @@ func TestStaleMark(t *testing.T) {
 }
 
 func TestReadiness(t *testing.T) {
-	ready := io.EOF
-	s := New(fakeReader{}, Config{Ready: func(context.Context) error { return ready }}, slog.New(slog.DiscardHandler), nil)
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "EOF") {
-		t.Fatalf("/readyz = %d %s", rec.Code, rec.Body)
+	var logs bytes.Buffer
+	ready := errors.New("ping db-7.internal:3306: connection refused")
+	s := New(fakeReader{}, Config{Ready: func(context.Context) error { return ready }}, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+	for range 3 {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "not ready\n" {
+			t.Fatalf("/readyz = %d %q, want 503 \"not ready\"", rec.Code, rec.Body)
+		}
+	}
+	// The reason, which names an internal host, is logged once.
+	if n := strings.Count(logs.String(), "db-7.internal"); n != 1 {
+		t.Errorf("the reason was logged %d times, want once:\n%s", n, logs.String())
 	}
 	ready = nil
-	rec = httptest.NewRecorder()
+	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
-	if rec.Code != 200 {
-		t.Fatalf("/readyz = %d", rec.Code)
+	if rec.Code != 200 || rec.Body.String() != "ready\n" {
+		t.Fatalf("/readyz = %d %q", rec.Code, rec.Body)
 	}
 }
 

@@ -100,7 +100,7 @@ func (b *bench) prepare(ctx context.Context) error {
 		}
 	}
 	a := b.addrs
-	for _, addr := range []string{a.HTTP, a.GRPC, a.NoCacheHTTP, a.NoCacheGR, a.BareHTTP, a.BareGRPC, a.MemHTTP, a.MemGRPC} {
+	for _, addr := range []string{a.HTTP, a.GRPC, a.NoCacheHTTP, a.NoCacheGR, a.BareHTTP, a.BareGRPC, a.MemHTTP, a.MemGRPC, a.MemAdmin} {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("port needed by the benchmark is busy: %w", err))

@@ -201,6 +201,7 @@ type addrs struct {
 	NoCacheHTTP, NoCacheGR string // db-only service
 	BareHTTP, BareGRPC     string
 	MemHTTP, MemGRPC       string // memory phase's service
+	MemAdmin               string // its admin address (/debug/pprof/)
 }
 
 func (c *config) addrs() addrs {
@@ -209,6 +210,7 @@ func (c *config) addrs() addrs {
 		NoCacheHTTP: shiftPort(c.HTTPAddr, 1), NoCacheGR: shiftPort(c.GRPCAddr, 1),
 		BareHTTP: shiftPort(c.HTTPAddr, 2), BareGRPC: shiftPort(c.GRPCAddr, 2),
 		MemHTTP: shiftPort(c.HTTPAddr, 3), MemGRPC: shiftPort(c.GRPCAddr, 3),
+		MemAdmin: shiftPort(c.HTTPAddr, 4),
 	}
 }
 

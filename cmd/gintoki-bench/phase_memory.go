@@ -101,12 +101,12 @@ func (b *bench) memoryPhase(ctx context.Context) *memoryReport {
 	p, err := b.startService("gintoki serve (1M)", "bench-serve-memory.log", b.serveArgs(b.addrs.MemHTTP, b.addrs.MemGRPC,
 		"--db-dsn", memDSN.FormatDSN(), "--database", cfg.MemDatabase, "--cache-bytes", fmt.Sprint(memCacheBytes),
 		// No relay writes to these topics: nothing to wait for heartbeats from.
-		"--topic-prefix", prefix, "--heartbeats=false", "--pprof")...)
+		"--topic-prefix", prefix, "--heartbeats=false", "--admin-addr", b.addrs.MemAdmin)...)
 	if err != nil {
 		return fail(err)
 	}
 	defer b.stopProc(p)
-	base := "http://" + b.addrs.MemHTTP
+	base, admin := "http://"+b.addrs.MemHTTP, "http://"+b.addrs.MemAdmin
 	if err := waitHTTPReady(ctx, b.client, base+"/readyz", p, 90*time.Second); err != nil {
 		return fail(err)
 	}
@@ -190,7 +190,7 @@ func (b *bench) memoryPhase(ctx context.Context) *memoryReport {
 			return
 		case <-time.After(time.Second):
 		}
-		ps, err := traceGCPauses(ctx, b.client, base, rep.TraceLen)
+		ps, err := traceGCPauses(ctx, b.client, admin, rep.TraceLen)
 		rep.TraceErr = err
 		traced <- ps
 	}()
@@ -240,7 +240,7 @@ func (b *bench) memoryPhase(ctx context.Context) *memoryReport {
 	}
 	// Diagnostic: what is live, and what RSS falls to, once the garbage
 	// of the load is collected (the heap profile with gc=1 runs a GC).
-	if err := get(ctx, b.client, base+"/debug/pprof/heap?gc=1"); err != nil {
+	if err := get(ctx, b.client, admin+"/debug/pprof/heap?gc=1"); err != nil {
 		return fail(fmt.Errorf("force a GC: %w", err))
 	}
 	time.Sleep(3 * time.Second)

@@ -381,14 +381,14 @@ func (r *report) writeMemory(w *mdWriter) {
 	w.line("after handing the processors back (`startTheWorldWithSema` in runtime/proc.go). If the OS takes the CPU from that")
 	w.line("thread in between — on 2 cores shared with the load generator, waking the other thread often does — the record")
 	w.line("grows by as long as the OS keeps it off the CPU, while goroutines already run. The runtime trace taken during the")
-	w.line("load (`--pprof`'s `/debug/pprof/trace`, parsed with golang.org/x/exp/trace) shows both ends: **world stopped** runs")
+	w.line("load (`--admin-addr`'s `/debug/pprof/trace`, parsed with golang.org/x/exp/trace) shows both ends: **world stopped** runs")
 	w.line("from the start of the runtime's stop-the-world range to the first goroutine running again on any thread (the range's")
 	w.line("end if none ran before it). When the trace is there the verdict is judged on it (p99 by nearest rank over its pauses),")
 	w.line("with the runtime's own record shown beside it.")
 	if m.GCCount == 0 {
 		w.line("No GC cycle ran during the read load: the pauses above are the loading's.")
 	}
-	w.line("The forced GC (through `--pprof`'s `/debug/pprof/heap?gc=1`) runs after these figures are taken.")
+	w.line("The forced GC (through `--admin-addr`'s `/debug/pprof/heap?gc=1`) runs after these figures are taken.")
 	if float64(m.RSS) > targetRSSRatio*float64(m.payload()) && m.HeapAfterGC > m.CacheBytes {
 		w.line("")
 		w.line("The cache's arena is allocated up front on the Go heap: it counts in full in `heap_inuse` and in the GC's heap goal,")

@@ -26,6 +26,7 @@ type relayConfig struct {
 	DBAddr          string
 	DBUser          string
 	DBPassword      string
+	DBPasswordFile  string
 	Database        string
 	Tables          string
 	ServerID        uint
@@ -46,7 +47,8 @@ type relayConfig struct {
 func (c *relayConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DBAddr, "db-addr", "127.0.0.1:3307", "MySQL/MariaDB address, host:port")
 	fs.StringVar(&c.DBUser, "db-user", "root", "database user; needs REPLICATION SLAVE and REPLICATION CLIENT (BINLOG MONITOR on MariaDB)")
-	fs.StringVar(&c.DBPassword, "db-password", "", "database password")
+	fs.StringVar(&c.DBPassword, "db-password", "", "database password: set it through $GINTOKI_DB_PASSWORD or --db-password-file, not on the command line, which every local user can read")
+	fs.StringVar(&c.DBPasswordFile, "db-password-file", "", "file holding the database password (one trailing newline is ignored); it wins over --db-password")
 	fs.StringVar(&c.Database, "database", "inventory", "database whose tables are relayed")
 	fs.StringVar(&c.Tables, "tables", "warehouse,warehouse_stock_item", "tables to relay, comma-separated")
 	fs.UintVar(&c.ServerID, "server-id", 1001, "replica server id the relay registers with; unique among the server's replicas")
@@ -142,6 +144,13 @@ func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Kafka.resolve(os.LookupEnv)
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	if cfg.DBPasswordFile != "" {
+		pw, err := readSecretFile(cfg.DBPasswordFile)
+		if err != nil {
+			return fmt.Errorf("--db-password-file: %w", err)
+		}
+		cfg.DBPassword = pw
 	}
 	log, err := cfg.Log.logger(stdout)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,14 +53,15 @@ type serveConfig struct {
 	ReplayWindow     time.Duration
 	ShutdownTimeout  time.Duration
 	AccessLogEvery   uint64
-	Pprof            bool
+	API              apiConfig
 	Log              logConfig
 }
 
 func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", ":8080", "HTTP listen address (API, /metrics, /healthz, /readyz)")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", ":9090", "gRPC listen address")
-	fs.StringVar(&c.DBDSN, "db-dsn", "root@tcp(127.0.0.1:3307)/inventory", "database DSN (go-sql-driver format); a read-only user is enough, see README")
+	fs.StringVar(&c.DBDSN, "db-dsn", "root@tcp(127.0.0.1:3307)/inventory", "database DSN (go-sql-driver format); a read-only user is enough, see README. "+
+		"Pass a DSN with a password through $GINTOKI_DB_DSN, or the password through --db-password-file: the command line is readable by every local user")
 	fs.StringVar(&c.Database, "database", "inventory", "database name, as it appears in change topic names")
 	fs.StringVar(&c.StockTable, "stock-table", "warehouse_stock_item", "stock table name")
 	fs.StringVar(&c.WarehouseTable, "warehouse-table", "warehouse", "warehouse table name")
@@ -88,7 +90,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
-	fs.BoolVar(&c.Pprof, "pprof", false, "serve /debug/pprof/ on the HTTP address")
+	c.API.flags(fs)
 	c.Log.flags(fs)
 }
 
@@ -111,6 +113,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.InspectRate < 0 || c.InspectRate > 1000 {
 		errs = append(errs, errors.New("--inspect-rate must be between 0 and 1000 keys per second"))
+	}
+	if err := c.API.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if !c.NoCache && strings.TrimSpace(c.Brokers) == "" {
 		errs = append(errs, errors.New("--brokers is required: without the change stream the cache could serve stale data forever (use --no-cache to read the database only)"))
@@ -153,6 +158,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if cfg.DBDSN, err = withPasswordFile(cfg.DBDSN, cfg.API.DBPasswordFile); err != nil {
+		return err
+	}
 	log, err := cfg.Log.logger(stdout)
 	if err != nil {
 		return err
@@ -169,8 +177,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // serve runs the service until ctx ends, then shuts down gracefully. If
-// listening is not nil it receives the bound addresses (for tests).
-func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening func(httpAddr, grpcAddr string)) error {
+// listening is not nil it receives the bound addresses (for tests; adminAddr
+// is empty without --admin-addr).
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening func(httpAddr, grpcAddr, adminAddr string)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -234,6 +243,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		m.watchInspector(reg, inspector)
 	}
 
+	tlsr, err := cfg.API.tlsReloader(log)
+	if err != nil {
+		return err
+	}
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen HTTP: %w", err)
@@ -243,24 +256,30 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpLn.Close()
 		return fmt.Errorf("listen gRPC: %w", err)
 	}
-	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.Stale}, log, reg)
-	gsrv, err := gapi.NewGRPCServer()
+	admin, err := listenAdmin(cfg.API.AdminAddr, log)
+	if err != nil {
+		httpLn.Close()
+		grpcLn.Close()
+		return err
+	}
+	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
+	gsrv, err := gapi.NewGRPCServer(grpcServerOptions(tlsr)...)
 	if err != nil {
 		return err
 	}
-	hsrv := &http.Server{
-		Handler: httpapi.New(reader, httpapi.Config{
-			View: viewJSON, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
-			Gatherer: reg, Pprof: cfg.Pprof,
-		}, log, reg),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	hapi := httpapi.New(reader, httpapi.Config{
+		View: viewJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
+		Gatherer: reg,
+	}, log, reg)
+	var httpTLS *tls.Config
+	if tlsr != nil {
+		httpTLS = tlsr.ServerConfig()
 	}
-	log.Info("serving", "http", httpLn.Addr().String(), "grpc", grpcLn.Addr().String(),
-		"cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
+	hsrv := hapi.NewHTTPServer(cfg.API.HTTP, httpTLS, log)
+	log.Info("serving", "http", httpLn.Addr().String(), "grpc", grpcLn.Addr().String(), "tls", tlsr != nil,
+		"mtls", cfg.API.TLS.ClientCAFile != "", "admin", admin.addr(), "cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
 	if listening != nil {
-		listening(httpLn.Addr().String(), grpcLn.Addr().String())
+		listening(httpLn.Addr().String(), grpcLn.Addr().String(), admin.addr())
 	}
 
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -276,8 +295,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if inspector != nil {
 		g.Go(func() error { inspector.Run(gctx); return nil })
 	}
+	if tlsr != nil {
+		g.Go(func() error { return tlsr.Run(gctx, cfg.API.TLSReload) })
+	}
+	g.Go(func() error { return admin.serve(gctx) })
 	g.Go(func() error {
-		if err := hsrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(hsrv, httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("HTTP server: %w", err)
 		}
 		return nil

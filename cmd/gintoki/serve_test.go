@@ -59,14 +59,14 @@ func TestReadAPI(t *testing.T) {
 		}
 	})
 
-	t.Run("batch reads match SQL", func(t *testing.T) {
-		ids := []int64{5, 999, 6, 5, 250, 1000}
+	t.Run("batch reads match SQL, per position", func(t *testing.T) {
+		ids := []int64{5, 999, 6, 5, 250, 1000, 999}
 		var wantBodies []string
-		for _, id := range []int64{5, 6, 250} {
+		for _, id := range []int64{5, 6, 5, 250} {
 			w, _ := inventoryFromSQL(t, db, id)
 			wantBodies = append(wantBodies, w)
 		}
-		want := `{"products":[` + strings.Join(wantBodies, ",") + `],"not_found":[999,1000]}`
+		want := `{"products":[` + strings.Join(wantBodies, ",") + `],"not_found":[999,1000,999]}`
 		b, _ := json.Marshal(map[string]any{"product_ids": ids})
 		if code, body := n.post(t, "/v1/inventory:batchGet", string(b)); code != 200 || body != want {
 			t.Fatalf("batch = %d %s\nwant %s", code, body, want)
@@ -79,7 +79,7 @@ func TestReadAPI(t *testing.T) {
 		for _, p := range resp.Products {
 			got = append(got, protoJSON(t, p))
 		}
-		if strings.Join(got, ",") != strings.Join(wantBodies, ",") || fmt.Sprint(resp.NotFound) != "[999 1000]" {
+		if strings.Join(got, ",") != strings.Join(wantBodies, ",") || fmt.Sprint(resp.NotFound) != "[999 1000 999]" {
 			t.Fatalf("gRPC batch = %v %v", got, resp.NotFound)
 		}
 	})
@@ -212,8 +212,13 @@ func TestReadAPI(t *testing.T) {
 		if _, err := n.grpc.GetInventory(ctx, &inventoryv1.GetInventoryRequest{ProductId: 4}); status.Code(err) != codes.Unavailable {
 			t.Errorf("gRPC uncached read with the database down: %v", err)
 		}
-		if code, _ := n.get(t, "/readyz", nil); code != 503 {
-			t.Errorf("/readyz with the database down = %d", code)
+		// The public body names no internal host; the metric says not
+		// ready too.
+		if code, body := n.get(t, "/readyz", nil); code != 503 || body != "not ready\n" {
+			t.Errorf("/readyz with the database down = %d %q, want 503 \"not ready\"", code, body)
+		}
+		if _, body := n.get(t, "/metrics", nil); !strings.Contains(body, "\ngintoki_ready 0\n") {
+			t.Errorf("gintoki_ready is not 0 with the database down")
 		}
 		db.Restart(t)
 		n.waitReady(t)

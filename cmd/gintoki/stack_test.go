@@ -69,6 +69,7 @@ func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate .
 		StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20,
 		MaxBatch: 1000, FillQueries: 8, LoadTimeout: 2 * time.Second, Brokers: broker, TopicPrefix: "gintoki",
 		MaxStaleness: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
+		API: defaultAPIConfig(),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -89,7 +90,7 @@ func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate .
 	addrs := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, func(h, g string) { addrs <- [2]string{h, g} })
+		done <- serve(ctx, cfg, log, func(h, g, _ string) { addrs <- [2]string{h, g} })
 	}()
 	var a [2]string
 	select {
