@@ -1,7 +1,7 @@
 # Gintoki: see README.md.
 GO ?= go
 
-.PHONY: build run test deps gen vet bench fuzz fuzz-short clean image test-deploy dashboard
+.PHONY: build run test deps gen vet bench torture fuzz fuzz-short clean image test-deploy dashboard
 
 ## build: the binaries in bin/ (gintoki, gintoki-devbroker)
 build:
@@ -58,6 +58,16 @@ gen:
 ## bench: the benchmark report against the running stack's dependencies (see docs/benchmarks.md)
 bench: build
 	./scripts/bench.sh
+
+## torture: the randomized fault-injecting checker (see docs/torture.md);
+## SEED=N repeats a run, DURATION (default 60s), RUNS (default 1), BOUND (default 5s);
+## TORTURE_FLAGS passes more flags
+SEED ?=
+DURATION ?= 60s
+RUNS ?= 1
+BOUND ?= 5s
+torture: deps build
+	./bin/gintoki-torture --bin bin $(if $(SEED),--seed $(SEED)) --duration $(DURATION) --runs $(RUNS) --bound $(BOUND) $(TORTURE_FLAGS)
 
 clean:
 	rm -rf bin
