@@ -94,8 +94,13 @@ func (f *Feed) Handle(msgs []Message) {
 		}
 		f.svc.ApplyChange(c)
 		now := time.Now()
-		// After applying: SourceTime promises the change is reflected.
-		f.sawSource(c.Committed(), now)
+		// A change's commit time shows the source's clock, but does not
+		// move SourceTime: an earlier change may still be on its way in
+		// another partition (a producer retrying through a broker restart).
+		// Only heartbeats say that everything before them is in the broker.
+		if t := c.Committed(); !t.IsZero() {
+			f.ahead.observe(t, now)
+		}
 		f.lastApplied.Store(now.UnixNano())
 		f.applied.Add(1)
 		if t := c.Committed(); f.observe != nil && !t.IsZero() {
@@ -132,10 +137,11 @@ func (f *Feed) LastApplied() time.Time {
 	return time.Unix(0, n)
 }
 
-// SourceTime returns the latest source time the stream has shown: the
-// commit time of a change or the time of a heartbeat, whichever is later
-// (zero if none yet). Every change the source committed before it has been
-// read from the stream, except those still behind in another partition.
+// SourceTime returns the latest time a heartbeat has shown (zero if none
+// yet): the source said everything it committed before it was in the
+// broker. Every such change has been read from the stream once the
+// consumer has read every partition up to where it stood after the
+// heartbeat (the consumer's horizon).
 func (f *Feed) SourceTime() time.Time {
 	n := f.sourceTime.Load()
 	if n == 0 {

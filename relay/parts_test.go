@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -80,5 +81,29 @@ func TestRunRefusesLastPartWithoutEnd(t *testing.T) {
 	h.src.txs <- Transaction{Changes: []Change{change("a", OpCreate, 10)}}
 	if err := h.wait(t); err == nil {
 		t.Fatal("Run accepted a transaction without an end position")
+	}
+}
+
+// The acknowledged commit time, which heartbeats carry while messages are
+// in flight, never passes a transaction still being retried, whatever
+// later ones were acknowledged.
+func TestTrackerAckedCommitWaitsForEarlierTransactions(t *testing.T) {
+	tr := newTracker(Position{File: "b.1", Pos: 4}, 100)
+	c1, c2 := time.Unix(100, 0), time.Unix(101, 0)
+	p1, err := tr.begin(context.Background(), Position{File: "b.1", Pos: 10}, c1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := tr.begin(context.Background(), Position{File: "b.1", Pos: 20}, c2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.finish(p2, nil)
+	if got := tr.ackedCommit(); !got.IsZero() {
+		t.Fatalf("acked commit with the first transaction still in flight = %v, want zero", got)
+	}
+	tr.finish(p1, nil)
+	if got := tr.ackedCommit(); !got.Equal(c2) {
+		t.Fatalf("acked commit = %v, want %v", got, c2)
 	}
 }

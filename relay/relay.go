@@ -284,13 +284,22 @@ func (r *Relay) term(ctx context.Context, lease Lease) error {
 	return runErr
 }
 
-// heartbeat publishes a heartbeat if the stream has caught up further since
-// the last one and nothing is in flight, so that everything read before is
-// in the broker. It returns the caught-up time the latest heartbeat carries. A
+// heartbeat publishes a heartbeat saying up to when everything the source
+// committed is in the broker, if that moved since the last one: with
+// nothing in flight, the time the stream has caught up to; otherwise the
+// commit time of the last transaction of the acknowledged prefix, so that
+// heartbeats keep coming under steady writes, and never claim a
+// transaction that is still being retried (whatever later ones were
+// acknowledged). It returns the time the latest heartbeat carries. A
 // heartbeat that fails is logged, not fatal: the next one may pass.
 func (r *Relay) heartbeat(ctx context.Context, stream Stream, t *tracker, last time.Time) time.Time {
 	at := r.sampleCaughtUp(stream)
-	if !at.After(last) || t.inFlight() > 0 {
+	if t.inFlight() > 0 {
+		// Commit times have millisecond precision: one more millisecond
+		// committed in the same one may be in flight still.
+		at = t.ackedCommit().Add(-time.Millisecond)
+	}
+	if !at.After(last) {
 		return last
 	}
 	r.cfg.Publisher.Publish(ctx, []Message{r.cfg.Encoder.Heartbeat(at)}, func(err error) {
@@ -369,7 +378,8 @@ func (r *Relay) read(ctx context.Context, stream Stream, t *tracker, held func()
 		if tx.More {
 			end = Position{}
 		}
-		p, err := t.begin(ctx, end, len(msgs))
+		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))
+		p, err := t.begin(ctx, end, commit, len(msgs))
 		if err != nil {
 			// ctx ended or an earlier publish failed; Run reports the latter.
 			return nil
@@ -382,7 +392,6 @@ func (r *Relay) read(ctx context.Context, stream Stream, t *tracker, held func()
 			<-ctx.Done()
 			return nil
 		}
-		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))
 		txMsgs += n
 		if !tx.More {
 			r.stats.Transactions.Add(1)

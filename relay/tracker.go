@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // errPublishFailed is returned by tracker.begin once a publish has failed.
@@ -26,6 +27,7 @@ type tracker struct {
 	mu       sync.Mutex
 	queue    []*pendingTx // guarded by mu: published transactions in read order, from the oldest not yet acknowledged
 	acked    Position     // guarded by mu: end of the acknowledged prefix
+	ackedAt  time.Time    // guarded by mu: commit time of the acknowledged prefix's last transaction
 	inflight int          // guarded by mu: messages published and not yet finished
 	err      error        // guarded by mu: the first publish failure
 }
@@ -33,8 +35,9 @@ type tracker struct {
 // pendingTx is one published transaction, or one part of a transaction.
 // Its fields are guarded by the tracker's mu.
 type pendingTx struct {
-	end  Position // zero for a part that is not a transaction's last: no place to resume
-	msgs int
+	end    Position  // zero for a part that is not a transaction's last: no place to resume
+	commit time.Time // the transaction's commit time (zero if unknown)
+	msgs   int
 	done bool
 }
 
@@ -52,7 +55,7 @@ func newTracker(start Position, maxInFlight int) *tracker {
 // waiting until the messages in flight leave room for it (a transaction
 // larger than the bound waits until nothing is in flight). It returns
 // ctx's error if ctx ends first, or errPublishFailed after a failure.
-func (t *tracker) begin(ctx context.Context, end Position, n int) (*pendingTx, error) {
+func (t *tracker) begin(ctx context.Context, end Position, commit time.Time, n int) (*pendingTx, error) {
 	for {
 		t.mu.Lock()
 		if t.err != nil {
@@ -61,7 +64,7 @@ func (t *tracker) begin(ctx context.Context, end Position, n int) (*pendingTx, e
 		}
 		if t.inflight == 0 || t.inflight+n <= t.max {
 			t.inflight += n
-			p := &pendingTx{end: end, msgs: n}
+			p := &pendingTx{end: end, commit: commit, msgs: n}
 			t.queue = append(t.queue, p)
 			t.mu.Unlock()
 			return p, nil
@@ -106,6 +109,9 @@ func (t *tracker) finish(p *pendingTx, err error) {
 			// within a transaction is impossible, and its end is zero.
 			if !t.queue[k].end.IsZero() {
 				t.acked = t.queue[k].end
+				if c := t.queue[k].commit; c.After(t.ackedAt) {
+					t.ackedAt = c
+				}
 			}
 			t.queue[k] = nil
 			k++
@@ -140,6 +146,15 @@ func (t *tracker) inFlight() int {
 }
 
 // ackedPosition returns the position after the acknowledged prefix.
+// ackedCommit returns the commit time of the last transaction of the
+// acknowledged prefix: every transaction committed before it is in the
+// broker, whatever is still in flight after it.
+func (t *tracker) ackedCommit() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ackedAt
+}
+
 func (t *tracker) ackedPosition() Position {
 	t.mu.Lock()
 	defer t.mu.Unlock()

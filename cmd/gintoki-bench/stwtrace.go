@@ -87,7 +87,7 @@ func gcPausesFromTrace(r io.Reader) ([]stwPause, error) {
 }
 
 // traceGCPauses records a runtime execution trace of the service at base
-// (its --pprof endpoint) for d, into a temporary file so that parsing does
+// (its /debug/pprof endpoint on --admin-addr) for d, into a temporary file so that parsing does
 // not compete with the load, and returns the trace's GC pauses.
 func traceGCPauses(ctx context.Context, client *http.Client, base string, d time.Duration) ([]stwPause, error) {
 	url := fmt.Sprintf("%s/debug/pprof/trace?seconds=%d", base, max(1, int(d.Seconds())))

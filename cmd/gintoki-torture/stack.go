@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -179,7 +181,27 @@ func (s *stack) startRelay() error {
 	if err := s.relay.start(); err != nil {
 		return err
 	}
-	return s.relay.waitFor(60*time.Second, "/readyz", func() error { return httpOK("http://" + s.relayAddr + "/readyz") })
+	// A standby is ready too: wait for the leader, whose stream is open, so
+	// that a write made next is after where it starts reading.
+	return s.relay.waitFor(60*time.Second, "/readyz leader", func() error { return relayLeading("http://" + s.relayAddr + "/readyz") })
+}
+
+// relayLeading returns nil once the relay's /readyz says it leads.
+func relayLeading(url string) error {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "leader") {
+		return fmt.Errorf("%s: %s %q", url, resp.Status, body)
+	}
+	return nil
 }
 
 // startNode starts a new incarnation of n (not waiting for it).
