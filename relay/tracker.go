@@ -38,7 +38,7 @@ type pendingTx struct {
 	end    Position  // zero for a part that is not a transaction's last: no place to resume
 	commit time.Time // the transaction's commit time (zero if unknown)
 	msgs   int
-	done bool
+	done   bool
 }
 
 func newTracker(start Position, maxInFlight int) *tracker {
