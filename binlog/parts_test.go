@@ -63,14 +63,32 @@ func TestStreamHandsOnLargeTransactionInParts(t *testing.T) {
 func TestOpenRefusesPurgedPosition(t *testing.T) {
 	srv := mariadbtest.Start(t)
 	src := newSource(t, srv)
-	_, start := open(t, src, relay.Position{})
+	first, start := open(t, src, relay.Position{})
+	// The server does not purge a file a connected reader still uses: stop
+	// reading first, and purge until the file is gone (the server ends its
+	// side of the stream a moment later).
+	first.Close()
 	srv.Exec(t, "FLUSH BINARY LOGS")
 	var file string
 	var pos uint64
 	if err := srv.DB(t, "").QueryRow("SHOW BINLOG STATUS").Scan(&file, &pos, new(any), new(any)); err != nil {
 		t.Fatal(err)
 	}
-	srv.Exec(t, "PURGE BINARY LOGS TO '"+file+"'")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		srv.Exec(t, "PURGE BINARY LOGS TO '"+file+"'")
+		var oldest string
+		if err := srv.DB(t, "").QueryRow("SHOW BINARY LOGS").Scan(&oldest, new(any)); err != nil {
+			t.Fatal(err)
+		}
+		if oldest != start.File {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still not purged after 10s", start.File)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, _, err := src.Open(ctx, start)
