@@ -12,22 +12,9 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-)
 
-// schemaSQL is schema/schema.sql, inlined so the binary runs from anywhere.
-const schemaSQL = `
-CREATE TABLE IF NOT EXISTS warehouse (
-  id        INT         NOT NULL PRIMARY KEY,
-  code      VARCHAR(32) NOT NULL UNIQUE,
-  is_active TINYINT(1)  NOT NULL
-) ENGINE=InnoDB;
-CREATE TABLE IF NOT EXISTS warehouse_stock_item (
-  product_id   BIGINT NOT NULL,
-  warehouse_id INT    NOT NULL,
-  qty_salable  INT    NOT NULL,
-  PRIMARY KEY (product_id, warehouse_id),
-  KEY warehouse_id (warehouse_id)
-) ENGINE=InnoDB;`
+	"github.com/gintoki/gintoki/schema"
+)
 
 // mariadbProc is a private MariaDB server: data, socket, temporary files
 // and error log under dir/db, listening on 127.0.0.1 on a free port, binlog
@@ -96,7 +83,7 @@ func (s *stack) startDB(ctx context.Context) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
-	setup := "DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES; CREATE DATABASE inventory; USE inventory;" + schemaSQL
+	setup := "DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES; CREATE DATABASE inventory; USE inventory;" + schema.SQL
 	if _, err := db.ExecContext(ctx, setup); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
