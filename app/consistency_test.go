@@ -106,7 +106,7 @@ func TestSnapshotBehindConsumedChangeIsRetried(t *testing.T) {
 		return Snapshot{Pos: pos(160), Stock: map[inventory.ProductID][]inventory.Stock{1: {{Warehouse: 1, Qty: 7}}}}, nil
 	}}
 	s := newTestService(t, store, Config{})
-	s.ApplyChange(stock(1, 1, 7, 150)) // uncached: only raises the high mark
+	s.ApplyChange(stock(1, 1, 7, 150)) // uncached: only raises the product's mark
 	if got := get(t, s, 1); got != "1:AMS=7" {
 		t.Fatalf("Get = %q, want the value after the consumed change", got)
 	}
