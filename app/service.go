@@ -105,9 +105,10 @@ type Service struct {
 	highMu sync.Mutex
 	high   inventory.Position
 
-	// dirMu protects dirNeed: a directory reload is pending, and must read
-	// a snapshot after dirNeed (see RefreshDirectory). dirStale is set while
-	// one is pending, for the read path to mark answers stale.
+	// dirMu protects dirPending, dirSince and dirNeed: a directory reload
+	// is pending since dirSince, and must read a snapshot after dirNeed
+	// (see RefreshDirectory). dirStale (atomic) is set while one is
+	// pending, for the read path to mark answers stale.
 	dirMu      sync.Mutex
 	dirPending bool
 	dirSince   time.Time // when the pending reload was asked for

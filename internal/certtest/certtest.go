@@ -64,15 +64,15 @@ type Leaf struct {
 	CertPEM, KeyPEM []byte
 }
 
-// Issue returns a certificate for localhost and 127.0.0.1 named name,
-// usable by a server and by a client.
-func (ca *CA) Issue(tb testing.TB, name string) Leaf {
+// Issue returns a certificate for localhost, 127.0.0.1 and dnsNames named
+// name, usable by a server and by a client.
+func (ca *CA) Issue(tb testing.TB, name string, dnsNames ...string) Leaf {
 	tb.Helper()
 	key := newKey(tb)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)),
 		Subject:      pkix.Name{CommonName: name},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, dnsNames...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
