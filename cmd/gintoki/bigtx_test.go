@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +40,20 @@ func bigTxBinary(tb testing.TB) string {
 		return bin
 	}
 	return buildBinary(tb)
+}
+
+// bigTxPID reads a process id from a pid file.
+func bigTxPID(tb testing.TB, file string) int {
+	tb.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		tb.Fatalf("pid file %s: %v", file, err)
+	}
+	return pid
 }
 
 // bigTxProfile fetches a CPU profile of the relay process (through its
@@ -108,6 +123,8 @@ func TestRelayLargeTransaction(t *testing.T) {
 	start := time.Now()
 	db.Exec(t, "UPDATE warehouse_stock_item SET qty_salable = qty_salable + 1")
 	committed := time.Now()
+	dbPID := bigTxPID(t, filepath.Join(db.Dir, "pid"))
+	dbCPU0 := processCPU(t, dbPID) // from the commit on: sending the binlog
 	if profile != "" {
 		secs := 10
 		if v := os.Getenv("GINTOKI_BIG_TX_PROFILE_SECONDS"); v != "" {
@@ -138,6 +155,7 @@ func TestRelayLargeTransaction(t *testing.T) {
 	peak := r.peakRSS(t)
 	cpu := r.cpuTime(t) - cpu0
 	brokerCPU := processCPU(t, broker.pid) - brokerCPU0
+	dbCPU := processCPU(t, dbPID) - dbCPU0
 	var load1 string
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load1 = strings.Join(strings.Fields(string(b))[:3], " ")
@@ -148,8 +166,8 @@ func TestRelayLargeTransaction(t *testing.T) {
 	t.Logf("%d-row UPDATE: statement %v; commit → last row acknowledged %v: %.0f rows/s; relay CPU %v: %.0f rows per CPU second; relay peak RSS (VmHWM) %.1f MiB with GOMEMLIMIT=192MiB",
 		rows, committed.Sub(start).Round(time.Millisecond), acked.Sub(committed).Round(time.Millisecond), rate,
 		cpu, float64(rows)/cpu.Seconds(), float64(peak)/(1<<20))
-	t.Logf("dev broker CPU %v (%.0f rows per CPU second); load average %s before, %s after",
-		brokerCPU, float64(rows)/brokerCPU.Seconds(), load0, load1)
+	t.Logf("dev broker CPU %v (%.0f rows per CPU second); MariaDB CPU from the commit on %v; load average %s before, %s after",
+		brokerCPU, float64(rows)/brokerCPU.Seconds(), dbCPU, load0, load1)
 	if peak > rssBound {
 		t.Errorf("relay peak RSS %.1f MiB, bound %d MiB", float64(peak)/(1<<20), rssBound>>20)
 	}
