@@ -29,6 +29,7 @@ const (
 // how to convert each column's values. It never consults the live schema,
 // so events replayed after an ALTER keep the names they were written with.
 type tableShape struct {
+	table   string // the table's name, made once rather than for every row
 	columns []string
 	key     []string
 	kinds   []columnKind
@@ -42,7 +43,7 @@ func shapeOf(t *replication.TableMapEvent) (tableShape, error) {
 		return tableShape{}, fmt.Errorf("table map of %s.%s has %d column names for %d columns: binlog_row_metadata must be FULL when the event is written",
 			t.Schema, t.Table, len(names), t.ColumnCount)
 	}
-	s := tableShape{columns: names, kinds: make([]columnKind, len(names)), labels: map[int][]string{}}
+	s := tableShape{table: string(t.Table), columns: names, kinds: make([]columnKind, len(names)), labels: map[int][]string{}}
 	for _, i := range t.PrimaryKey {
 		if int(i) >= len(names) {
 			return tableShape{}, fmt.Errorf("table map of %s.%s: primary key column %d of %d", t.Schema, t.Table, i, len(names))

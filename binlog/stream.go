@@ -342,7 +342,7 @@ func (s *stream) rows(h *replication.EventHeader, e *replication.RowsEvent) erro
 	for i := 0; i < len(e.Rows); i += step {
 		c := relay.Change{
 			Database: s.database,
-			Table:    string(t.Table),
+			Table:    shape.table,
 			Op:       op,
 			Key:      shape.key,
 			Columns:  shape.columns,

@@ -1,12 +1,11 @@
 package debezium
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gintoki/gintoki/relay"
@@ -46,11 +45,28 @@ const (
 //   - after a delete, a tombstone: the same key and no value, so that a
 //     compacted topic forgets the row.
 //
-// An Encoder has no mutable state and is safe for concurrent use.
+// An Encoder is safe for concurrent use. It writes each record with
+// appends into one buffer per row change (the relay encodes every row of
+// every transaction; reflection and per-field allocations would cost more
+// than the rest of the relay together).
 type Encoder struct {
 	prefix string
 	now    func() time.Time // stamps the envelope's ts_ms
+	// sourceHead is the source block's constant start, up to its "ts_ms"
+	// value: {"source":{"version":…,"connector":…,"name":…,"ts_ms":
+	sourceHead []byte
+	// topic caches the last table's topic name: the rows of a transaction
+	// are nearly always of one table, and building the name would allocate
+	// for each.
+	topic atomic.Pointer[encodeTopic]
+	// sizeHint is the size of a recent row change's key and value: a new
+	// buffer is made that large, so that it seldom grows. A hint only:
+	// concurrent writes may lose one.
+	sizeHint atomic.Int64
 }
+
+// encodeTopic is one table's topic name.
+type encodeTopic struct{ database, table, topic string }
 
 var _ relay.Encoder = (*Encoder)(nil)
 
@@ -60,12 +76,25 @@ func NewEncoder(prefix string) *Encoder {
 	if prefix == "" {
 		prefix = EncoderDefaultPrefix
 	}
-	return &Encoder{prefix: prefix, now: time.Now}
+	e := &Encoder{prefix: prefix, now: time.Now}
+	h := append([]byte(nil), `,"source":{"version":`...)
+	h = appendString(h, encodeVersion)
+	h = append(h, `,"connector":`...)
+	h = appendString(h, encodeConnector)
+	h = append(h, `,"name":`...)
+	h = appendString(h, prefix)
+	e.sourceHead = append(h, `,"ts_ms":`...)
+	return e
 }
 
 // Topic returns the topic of the changes of one table.
 func (e *Encoder) Topic(database, table string) string {
-	return e.prefix + "." + database + "." + table
+	if t := e.topic.Load(); t != nil && t.database == database && t.table == table {
+		return t.topic
+	}
+	t := &encodeTopic{database: database, table: table, topic: e.prefix + "." + database + "." + table}
+	e.topic.Store(t)
+	return t.topic
 }
 
 // Heartbeat implements relay.Encoder with the record Debezium's MySQL
@@ -83,332 +112,126 @@ func (e *Encoder) Heartbeat(at time.Time) relay.Message {
 	}
 }
 
-// encodeSourceBlock is the envelope's "source", fields in Debezium's order.
-type encodeSourceBlock struct {
-	Version   string  `json:"version"`
-	Connector string  `json:"connector"`
-	Name      string  `json:"name"`
-	TsMs      int64   `json:"ts_ms"`
-	Snapshot  string  `json:"snapshot"`
-	DB        string  `json:"db"`
-	Sequence  *string `json:"sequence"`
-	Table     string  `json:"table"`
-	ServerID  uint32  `json:"server_id"`
-	GTID      *string `json:"gtid"`
-	File      string  `json:"file"`
-	Pos       uint64  `json:"pos"`
-	Row       uint32  `json:"row"`
-	Thread    *int64  `json:"thread"`
-	Query     *string `json:"query"`
+// Encode returns the messages of one row change: see Append.
+func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
+	return e.Append(nil, c)
 }
 
-// Encode implements relay.Encoder. It returns one record, two for a delete
-// (the event, then the tombstone), and three for an update of the primary
-// key (delete, tombstone, create).
-func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
+// Append implements relay.Encoder: it appends one record to msgs, two for
+// a delete (the event, then the tombstone), and three for an update of the
+// primary key (delete, tombstone, create). On an error msgs is returned as
+// it was given.
+func (e *Encoder) Append(msgs []relay.Message, c relay.Change) ([]relay.Message, error) {
 	row := c.After
 	switch c.Op {
 	case relay.OpCreate:
 		if c.After == nil || c.Before != nil {
-			return nil, errors.New("a create needs an after image and no before image")
+			return msgs, errors.New("a create needs an after image and no before image")
 		}
 	case relay.OpUpdate:
 		if c.After == nil || c.Before == nil {
-			return nil, errors.New("an update needs before and after images")
+			return msgs, errors.New("an update needs before and after images")
 		}
-		if moved, err := encodeKeyChanged(c); err != nil || moved {
-			if err != nil {
-				return nil, err
-			}
+	case relay.OpDelete:
+		if c.Before == nil || c.After != nil {
+			return msgs, errors.New("a delete needs a before image and no after image")
+		}
+		row = c.Before
+	default:
+		return msgs, fmt.Errorf("unknown op %q", c.Op)
+	}
+
+	// One buffer holds the key, then the value: one allocation per change.
+	b := make([]byte, 0, e.sizeHint.Load()+64)
+	b, err := appendKey(b, c.Key, row)
+	if err != nil {
+		return msgs, err
+	}
+	keyLen := len(b)
+	if c.Op == relay.OpUpdate {
+		// The before image's key, compared with the after image's, and
+		// then dropped.
+		if b, err = appendKey(b, c.Key, c.Before); err != nil {
+			return msgs, err
+		}
+		if string(b[:keyLen]) != string(b[keyLen:]) {
 			// As Debezium does: an update of the primary key is a delete of
 			// the old key (and its tombstone) and a create of the new one,
 			// each in its key's partition.
 			del, ins := c, c
 			del.Op, del.After = relay.OpDelete, nil
 			ins.Op, ins.Before = relay.OpCreate, nil
-			out, err := e.Encode(del)
+			out, err := e.Append(msgs, del)
 			if err != nil {
-				return nil, err
+				return msgs, err
 			}
-			more, err := e.Encode(ins)
-			return append(out, more...), err
+			if out, err = e.Append(out, ins); err != nil {
+				return msgs, err
+			}
+			return out, nil
 		}
-	case relay.OpDelete:
-		if c.Before == nil || c.After != nil {
-			return nil, errors.New("a delete needs a before image and no after image")
-		}
-		row = c.Before
-	default:
-		return nil, fmt.Errorf("unknown op %q", c.Op)
+		b = b[:keyLen]
+	}
+	if len(c.Key) == 0 {
+		keyLen = -1 // no key: a null key, not an empty one
 	}
 
-	key, err := encodeKey(c.Key, row)
-	if err != nil {
-		return nil, err
+	b = append(b, `{"before":`...)
+	if b, err = appendRow(b, c.Columns, c.Before); err != nil {
+		return msgs, fmt.Errorf("before image: %w", err)
 	}
+	b = append(b, `,"after":`...)
+	if b, err = appendRow(b, c.Columns, c.After); err != nil {
+		return msgs, fmt.Errorf("after image: %w", err)
+	}
+	b = e.appendSource(b, c)
+	b = append(b, `,"op":"`...)
+	b = append(b, c.Op)
+	b = append(b, `","ts_ms":`...)
+	b = strconv.AppendInt(b, e.now().UnixMilli(), 10)
+	b = append(b, `,"transaction":null}`...)
+	e.sizeHint.Store(int64(len(b)))
 
-	var v bytes.Buffer
-	v.WriteString(`{"before":`)
-	if err := encodeRow(&v, c.Columns, c.Before); err != nil {
-		return nil, fmt.Errorf("before image: %w", err)
+	var key, value []byte
+	if keyLen < 0 {
+		value = b
+	} else {
+		key, value = b[:keyLen:keyLen], b[keyLen:]
 	}
-	v.WriteString(`,"after":`)
-	if err := encodeRow(&v, c.Columns, c.After); err != nil {
-		return nil, fmt.Errorf("after image: %w", err)
-	}
-	v.WriteString(`,"source":`)
-	if err := encodeSource(&v, e.sourceBlock(c)); err != nil {
-		return nil, fmt.Errorf("source block: %w", err)
-	}
-	fmt.Fprintf(&v, `,"op":"%c","ts_ms":%d,"transaction":null}`, c.Op, e.now().UnixMilli())
-
 	topic := e.Topic(c.Database, c.Table)
-	msgs := []relay.Message{{Topic: topic, Key: key, Value: v.Bytes()}}
+	msgs = append(msgs, relay.Message{Topic: topic, Key: key, Value: value})
 	if c.Op == relay.OpDelete {
 		msgs = append(msgs, relay.Message{Topic: topic, Key: key})
 	}
 	return msgs, nil
 }
 
-// encodeKeyChanged reports whether an update changes the primary key.
-func encodeKeyChanged(c relay.Change) (bool, error) {
-	before, err := encodeKey(c.Key, c.Before)
-	if err != nil {
-		return false, err
-	}
-	after, err := encodeKey(c.Key, c.After)
-	if err != nil {
-		return false, err
-	}
-	return !bytes.Equal(before, after), nil
-}
-
-func (e *Encoder) sourceBlock(c relay.Change) encodeSourceBlock {
-	s := encodeSourceBlock{
-		Version:   encodeVersion,
-		Connector: encodeConnector,
-		Name:      e.prefix,
-		Snapshot:  "false",
-		DB:        c.Database,
-		Table:     c.Table,
-		ServerID:  c.Source.ServerID,
-		File:      c.Source.File,
-		Pos:       c.Source.Pos,
-		Row:       c.Source.Row,
-	}
+// appendSource appends the envelope's "source" block, fields in
+// Debezium's order, as encoding/json would write them.
+func (e *Encoder) appendSource(b []byte, c relay.Change) []byte {
+	var ts int64
 	if !c.Source.Time.IsZero() {
-		s.TsMs = c.Source.Time.UnixMilli()
+		ts = c.Source.Time.UnixMilli()
 	}
-	if c.Source.GTID != "" {
-		s.GTID = &c.Source.GTID
-	}
-	return s
-}
-
-// encodeKey returns the key record: the key columns of row as a JSON
-// object in key order, or nil for a table without a primary key.
-func encodeKey(key []string, row map[string]any) ([]byte, error) {
-	if len(key) == 0 {
-		return nil, nil
-	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, col := range key {
-		v, ok := row[col]
-		if !ok {
-			return nil, fmt.Errorf("key column %q is not in the row", col)
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := encodeJSON(&b, col); err != nil {
-			return nil, err
-		}
-		b.WriteByte(':')
-		if err := encodeJSON(&b, v); err != nil {
-			return nil, fmt.Errorf("key column %q: %w", col, err)
-		}
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// encodeRow writes row as a JSON object (null if row is nil): first the
-// columns named in order, then any others sorted by name.
-func encodeRow(b *bytes.Buffer, order []string, row map[string]any) error {
-	if row == nil {
-		b.WriteString("null")
-		return nil
-	}
-	cols := order
-	if !encodeExactly(order, row) {
-		cols = encodeColumns(order, row)
-	}
-	b.WriteByte('{')
-	for i, col := range cols {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := encodeJSON(b, col); err != nil {
-			return err
-		}
-		b.WriteByte(':')
-		if err := encodeJSON(b, row[col]); err != nil {
-			return fmt.Errorf("column %q: %w", col, err)
-		}
-	}
-	b.WriteByte('}')
-	return nil
-}
-
-// encodeExactly reports whether row has exactly the columns named in
-// order, each once: the usual case, which needs no sorting.
-func encodeExactly(order []string, row map[string]any) bool {
-	if len(order) != len(row) {
-		return false
-	}
-	for i, col := range order {
-		if _, ok := row[col]; !ok || slices.Contains(order[:i], col) {
-			return false
-		}
-	}
-	return true
-}
-
-// encodeColumns returns row's columns: first those named in order, then
-// any others sorted by name.
-func encodeColumns(order []string, row map[string]any) []string {
-	cols := make([]string, 0, len(row))
-	seen := make(map[string]bool, len(row))
-	for _, col := range order {
-		if _, ok := row[col]; ok && !seen[col] {
-			cols = append(cols, col)
-			seen[col] = true
-		}
-	}
-	if len(cols) < len(row) {
-		rest := make([]string, 0, len(row)-len(cols))
-		for col := range row {
-			if !seen[col] {
-				rest = append(rest, col)
-			}
-		}
-		slices.Sort(rest)
-		cols = append(cols, rest...)
-	}
-	return cols
-}
-
-// encodeSource writes the source block as encoding/json would write the
-// struct, field by field: the relay writes one per row, and reflection
-// would cost more than the rest of the event.
-func encodeSource(b *bytes.Buffer, s encodeSourceBlock) error {
-	field := func(name string, first bool) {
-		if !first {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(name)
-		b.WriteString(`":`)
-	}
-	str := func(name, v string) error {
-		field(name, false)
-		return encodeJSON(b, v)
-	}
-	optStr := func(name string, v *string) error {
-		field(name, false)
-		if v == nil {
-			b.WriteString("null")
-			return nil
-		}
-		return encodeJSON(b, *v)
-	}
-	uint := func(name string, v uint64) {
-		field(name, false)
-		b.Write(strconv.AppendUint(b.AvailableBuffer(), v, 10))
-	}
-	b.WriteByte('{')
-	field("version", true)
-	err := encodeJSON(b, s.Version)
-	err = errors.Join(err, str("connector", s.Connector), str("name", s.Name))
-	field("ts_ms", false)
-	b.Write(strconv.AppendInt(b.AvailableBuffer(), s.TsMs, 10))
-	err = errors.Join(err, str("snapshot", s.Snapshot), str("db", s.DB), optStr("sequence", s.Sequence), str("table", s.Table))
-	uint("server_id", uint64(s.ServerID))
-	err = errors.Join(err, optStr("gtid", s.GTID), str("file", s.File))
-	uint("pos", s.Pos)
-	uint("row", uint64(s.Row))
-	field("thread", false)
-	if s.Thread == nil {
-		b.WriteString("null")
+	b = append(b, e.sourceHead...)
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, `,"snapshot":"false","db":`...)
+	b = appendString(b, c.Database)
+	b = append(b, `,"sequence":null,"table":`...)
+	b = appendString(b, c.Table)
+	b = append(b, `,"server_id":`...)
+	b = strconv.AppendUint(b, uint64(c.Source.ServerID), 10)
+	b = append(b, `,"gtid":`...)
+	if c.Source.GTID == "" {
+		b = append(b, "null"...)
 	} else {
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), *s.Thread, 10))
+		b = appendString(b, c.Source.GTID)
 	}
-	err = errors.Join(err, optStr("query", s.Query))
-	b.WriteByte('}')
-	return err
-}
-
-// encodePlain reports whether s is written by encoding/json as itself
-// between quotes: printable ASCII with no quote or backslash.
-func encodePlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// encodeJSON appends the JSON of v without HTML escaping. encoding/json
-// writes []byte as base64, which is what Debezium does for binary columns.
-// Integers, nil and plain strings, nearly every value the relay writes,
-// are written directly, as encoding/json would.
-func encodeJSON(b *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-		return nil
-	case int64:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), x, 10))
-		return nil
-	case int32:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
-		return nil
-	case int16:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
-		return nil
-	case int8:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
-		return nil
-	case int:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
-		return nil
-	case uint64:
-		b.Write(strconv.AppendUint(b.AvailableBuffer(), x, 10))
-		return nil
-	case uint32:
-		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(x), 10))
-		return nil
-	case uint16:
-		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(x), 10))
-		return nil
-	case uint8:
-		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(x), 10))
-		return nil
-	case string:
-		if encodePlain(x) {
-			b.WriteByte('"')
-			b.WriteString(x)
-			b.WriteByte('"')
-			return nil
-		}
-	}
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	b.Truncate(b.Len() - 1) // Encode's trailing newline
-	return nil
+	b = append(b, `,"file":`...)
+	b = appendString(b, c.Source.File)
+	b = append(b, `,"pos":`...)
+	b = strconv.AppendUint(b, c.Source.Pos, 10)
+	b = append(b, `,"row":`...)
+	b = strconv.AppendUint(b, uint64(c.Source.Row), 10)
+	return append(b, `,"thread":null,"query":null}`...)
 }

@@ -35,9 +35,10 @@ type Stream interface {
 
 // Encoder turns one row change into broker messages.
 type Encoder interface {
-	// Encode returns the messages for c, in the order they must be
-	// delivered (for a delete: the event, then a tombstone).
-	Encode(c Change) ([]Message, error)
+	// Append appends the messages for c to msgs, in the order they must
+	// be delivered (for a delete: the event, then a tombstone), and
+	// returns the extended slice; on an error, msgs as it was given.
+	Append(msgs []Message, c Change) ([]Message, error)
 	// Heartbeat returns the message saying that the source was caught up,
 	// with every earlier transaction published, at at.
 	Heartbeat(at time.Time) Message
@@ -149,9 +150,9 @@ func New(cfg Config) (*Relay, error) {
 }
 
 // Run relays from the saved position (or the current end of the stream if
-// none is saved) until ctx ends or something fails. Reading, encoding and
-// publishing run in one goroutine and are pipelined with the broker's
-// acknowledgements; the position after a transaction is saved only once
+// none is saved) until ctx ends or something fails. Reading runs in one
+// goroutine, encoding and publishing in another (see read), pipelined with
+// each other and with the broker's acknowledgements; the position after a transaction is saved only once
 // every message of it and of every transaction before it has been
 // acknowledged, so a restart loses nothing, though it may publish again
 // what was published after the last save.
@@ -330,88 +331,4 @@ func (r *Relay) save(ctx context.Context, p Position) error {
 	r.stats.CheckpointSaves.Add(1)
 	r.log.Debug("checkpoint", "file", p.File, "pos", p.Pos)
 	return nil
-}
-
-// read is the pipeline's producing half: it returns nil when ctx ends, or
-// the error that stopped it. It holds at most one part of a transaction at
-// a time: a large transaction is published part by part as it is read, each
-// part waiting for room in the in-flight window (backpressure from the
-// broker), so memory does not grow with the transaction.
-//
-// held is asked before every publish; once it says no, read publishes
-// nothing more and returns nil (Run sees the lease lost).
-func (r *Relay) read(ctx context.Context, stream Stream, t *tracker, held func() bool) error {
-	var txMsgs uint64 // messages of the current transaction's parts so far
-	for {
-		tx, err := stream.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("read change stream: %w", err)
-		}
-		if !tx.More && tx.End.IsZero() {
-			// The tracker would take it for a part and hold the checkpoint
-			// back without a word.
-			return errors.New("read change stream: a transaction's last part has no end position")
-		}
-		var msgs []Message
-		for _, c := range tx.Changes {
-			m, err := r.cfg.Encoder.Encode(c)
-			if err != nil {
-				return fmt.Errorf("encode change of %s.%s at %s:%d row %d: %w",
-					c.Database, c.Table, c.Source.File, c.Source.Pos, c.Source.Row, err)
-			}
-			msgs = append(msgs, m...)
-		}
-		if len(msgs) == 0 {
-			if !tx.More {
-				t.skip(tx.End)
-				if txMsgs > 0 {
-					r.stats.Transactions.Add(1)
-				}
-				txMsgs = 0
-			}
-			continue
-		}
-		end := tx.End
-		if tx.More {
-			end = Position{}
-		}
-		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))
-		p, err := t.begin(ctx, end, commit, len(msgs))
-		if err != nil {
-			// ctx ended or an earlier publish failed; Run reports the latter.
-			return nil
-		}
-		if !held() {
-			// Fenced between two confirmations of the lease; Run learns it
-			// from Lost. The messages are not published, and the position
-			// never moves past them.
-			t.abandon(p)
-			<-ctx.Done()
-			return nil
-		}
-		txMsgs += n
-		if !tx.More {
-			r.stats.Transactions.Add(1)
-			txMsgs = 0
-		}
-		r.stats.Changes.Add(uint64(len(tx.Changes)))
-		r.stats.Published.Add(n)
-		if !commit.IsZero() {
-			r.stats.lastCommit.Store(commit.UnixNano())
-		}
-		last := !tx.More
-		r.cfg.Publisher.Publish(ctx, msgs, func(err error) {
-			t.finish(p, err)
-			if err != nil {
-				return
-			}
-			r.stats.Acked.Add(n)
-			if last && r.cfg.AckDelay != nil && !commit.IsZero() {
-				r.cfg.AckDelay(time.Since(commit))
-			}
-		})
-	}
 }

@@ -77,12 +77,12 @@ func (s *fakeStream) Close() error {
 // and a delete as the message and a tombstone.
 type fakeEncoder struct{}
 
-func (fakeEncoder) Encode(c Change) ([]Message, error) {
+func (fakeEncoder) Append(msgs []Message, c Change) ([]Message, error) {
 	if c.Table == "bad" {
-		return nil, errors.New("cannot encode")
+		return msgs, errors.New("cannot encode")
 	}
 	key := []byte(fmt.Sprintf("%s/%d/%d", c.Table, c.Source.Pos, c.Source.Row))
-	msgs := []Message{{Topic: "t." + c.Table, Key: key, Value: []byte{c.Op}}}
+	msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key, Value: []byte{c.Op}})
 	if c.Op == OpDelete {
 		msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key})
 	}

@@ -17,8 +17,9 @@ var errPublishFailed = errors.New("an earlier publish failed")
 // (different partitions), so a transaction acknowledged before an earlier
 // one waits in the queue until the earlier one lands.
 //
-// The reader calls begin and skip; publisher callbacks call finish from
-// their own goroutines; Run calls ackedPosition, drain and failure.
+// The reading stage calls enqueue; the publishing stage calls begin, skip,
+// abandon and dequeue; publisher callbacks call finish from their own
+// goroutines; Run calls inFlight, ackedPosition, drain and failure.
 type tracker struct {
 	max      int
 	progress chan struct{} // capacity 1; signalled after every finish. Read by one waiter at a time: the reader in begin, then Run in drain.
@@ -29,6 +30,7 @@ type tracker struct {
 	acked    Position     // guarded by mu: end of the acknowledged prefix
 	ackedAt  time.Time    // guarded by mu: commit time of the acknowledged prefix's last transaction
 	inflight int          // guarded by mu: messages published and not yet finished
+	queued   int          // guarded by mu: transactions read, not yet begun or skipped
 	err      error        // guarded by mu: the first publish failure
 }
 
@@ -138,11 +140,29 @@ func (t *tracker) abandon(p *pendingTx) {
 	}
 }
 
-// inFlight returns the number of messages published and not yet finished.
+// enqueue counts a transaction read and handed to the publishing stage,
+// not yet begun or skipped; dequeue, called after its begin or skip, stops
+// counting it. In between it counts in inFlight.
+func (t *tracker) enqueue() {
+	t.mu.Lock()
+	t.queued++
+	t.mu.Unlock()
+}
+
+func (t *tracker) dequeue() {
+	t.mu.Lock()
+	t.queued--
+	t.mu.Unlock()
+}
+
+// inFlight returns the number of messages published and not yet finished,
+// plus the transactions read and not yet published (each counts one,
+// whatever its size): nonzero whenever something read is not yet in the
+// broker.
 func (t *tracker) inFlight() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.inflight
+	return t.inflight + t.queued
 }
 
 // ackedPosition returns the position after the acknowledged prefix.

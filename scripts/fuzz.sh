@@ -17,6 +17,7 @@ targets=(
 	"./grpcapi FuzzDecodeRequest"
 	"./debezium FuzzDecode"
 	"./debezium FuzzDecodeReencode"
+	"./debezium FuzzEncodeMatchesReference"
 	"./app FuzzEntry"
 )
 

@@ -40,6 +40,7 @@ type relayConfig struct {
 	LockTimeout     time.Duration
 	ResetCheckpoint bool
 	MetricsAddr     string
+	AdminAddr       string
 	Heartbeat       time.Duration
 	Log             logConfig
 }
@@ -62,6 +63,7 @@ func (c *relayConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.LockTimeout, "failover-timeout", binlog.DefaultLockSessionTimeout, "how long the database waits on a silent leader (host or network gone) before it frees the leader lock for a standby; the leader stops publishing after 60% of it without confirming the lock. Whole seconds, at least 2s. A leader that crashes frees the lock at once")
 	fs.BoolVar(&c.ResetCheckpoint, "reset-checkpoint", false, "forget the saved position (so that the next start begins at the current end of the binlog) and exit; see the error about a purged binlog")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "HTTP listen address for /metrics, /healthz and /readyz (empty: none)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "", "listen address for /debug/pprof/ (empty: off); keep it private, e.g. 127.0.0.1:6061")
 	fs.DurationVar(&c.Heartbeat, "heartbeat-interval", relay.DefaultHeartbeatInterval, "how often to publish a heartbeat to __debezium-heartbeat.<topic-prefix> while the database is idle, so that nodes can tell a quiet database from a stopped relay (0: never)")
 	c.Log.flags(fs)
 }
@@ -269,5 +271,18 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 			listening(addr)
 		}
 	}
-	return r.Run(ctx)
+	admin, err := listenAdmin(cfg.AdminAddr, log)
+	if err != nil {
+		return err
+	}
+	if a := admin.addr(); a != "" {
+		log.Info("relay admin (pprof)", "addr", a)
+	}
+	// The admin server is owned here: it stops when Run has returned.
+	adminCtx, stopAdmin := context.WithCancel(ctx)
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- admin.serve(adminCtx) }()
+	runErr := r.Run(ctx)
+	stopAdmin()
+	return errors.Join(runErr, <-adminDone)
 }

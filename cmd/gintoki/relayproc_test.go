@@ -144,11 +144,17 @@ func (r *relayProcess) peakRSS(tb testing.TB) int64 {
 	return 0
 }
 
+// devBrokerProcess is a gintoki-devbroker process started by the test.
+type devBrokerProcess struct {
+	addr string // host:port
+	pid  int
+}
+
 // startDevBrokerProcess builds and starts gintoki-devbroker, in memory, on
 // a free port, as a process of its own: a broker in the test process would
 // run under the race detector, several times slower than the relay it
 // serves. It is killed when the test ends.
-func startDevBrokerProcess(tb testing.TB, partitions int) string {
+func startDevBrokerProcess(tb testing.TB, partitions int) devBrokerProcess {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "gintoki-devbroker")
 	if out, err := exec.Command("go", "build", "-o", bin, "../gintoki-devbroker").CombinedOutput(); err != nil {
@@ -174,14 +180,20 @@ func startDevBrokerProcess(tb testing.TB, partitions int) string {
 	pollUntil(tb, 20*time.Second, func() (bool, string) {
 		return strings.Contains(logs.String(), "dev broker listening"), logs.String()
 	})
-	return addr
+	return devBrokerProcess{addr: addr, pid: cmd.Process.Pid}
 }
 
 // cpuTime returns the CPU time (user and system) the process has used,
 // from /proc/PID/stat, in clock ticks of 1/100 s (Linux's USER_HZ).
 func (r *relayProcess) cpuTime(tb testing.TB) time.Duration {
 	tb.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(r.cmd.Process.Pid) + "/stat")
+	return processCPU(tb, r.cmd.Process.Pid)
+}
+
+// processCPU returns the CPU time (user and system) process pid has used.
+func processCPU(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		tb.Fatal(err)
 	}
