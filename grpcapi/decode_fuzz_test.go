@@ -14,6 +14,7 @@ import (
 
 	"github.com/gintoki/gintoki/app"
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -60,7 +61,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add(protowire.AppendTag(nil, 1, protowire.BytesType))                                       // truncated
 	f.Add(append(protowire.AppendTag(nil, 1, protowire.BytesType), 0xff, 0xff, 0xff, 0xff, 0x0f)) // huge length
 	f.Add(protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 7))           // unpacked repeated
-	codec, err := newRawCodec()
+	codec, err := grpcraw.NewCodec()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func FuzzDecodeRequest(f *testing.F) {
 				}
 				continue
 			}
-			raw, ok := resp.(rawMessage)
+			raw, ok := resp.(grpcraw.Message)
 			if !ok {
 				t.Fatalf("%s: response %T", name, resp)
 			}

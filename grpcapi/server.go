@@ -20,6 +20,7 @@ import (
 
 	"github.com/gintoki/gintoki/app"
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 	"github.com/gintoki/gintoki/inventory"
 	"github.com/gintoki/gintoki/requestid"
 )
@@ -102,7 +103,7 @@ const streamWorkersPerProc = 16
 // runtime's adaptive initial stack size stays small, and the copying took a
 // fifth of the server's CPU under load.
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) (*grpc.Server, error) {
-	codec, err := newRawCodec()
+	codec, err := grpcraw.NewCodec()
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func (s *Server) SetServing(serving bool) {
 func (s *Server) Shutdown() { s.health.Shutdown() }
 
 // serviceDesc mirrors the generated InventoryService_ServiceDesc, with
-// handlers that return pre-encoded bodies (rawMessage) instead of messages.
+// handlers that return pre-encoded bodies (grpcraw.Message) instead of messages.
 var serviceDesc = grpc.ServiceDesc{
 	ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
 	HandlerType: (*any)(nil),
@@ -159,7 +160,7 @@ func handleGet(srv any, ctx context.Context, dec func(any) error, interceptor gr
 		if stale {
 			_ = grpc.SetTrailer(ctx, staleTrailer)
 		}
-		return rawMessage(body), nil
+		return grpcraw.Message(body), nil
 	}
 	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_GetInventory_FullMethodName}, call)
 }
@@ -187,7 +188,7 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		for _, b := range res.Bodies {
 			size += len(b) + 3
 		}
-		return rawMessage(appendBatch(make([]byte, 0, size), res)), nil
+		return grpcraw.Message(appendBatch(make([]byte, 0, size), res)), nil
 	}
 	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_BatchGetInventory_FullMethodName}, call)
 }
