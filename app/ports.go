@@ -7,6 +7,22 @@ import (
 	"github.com/gintoki/gintoki/inventory"
 )
 
+// Reader is what the transports serve: a product's inventory, or a
+// batch's, as response bodies already encoded by renderer number view (the
+// index of the transport's Renderer among those given to New). Service
+// reads through the cache; mysql.Direct, the benchmark's database-only
+// baseline, reads the database on every call.
+type Reader interface {
+	// Get appends product id's body to dst. stale is true for an answer
+	// the node could not cache and marks stale (see Service.Get). Errors
+	// are *inventory.Error or the context's error.
+	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error)
+	// GetBatch reads every distinct id of ids (see Service.GetBatch).
+	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (BatchResult, error)
+}
+
+var _ Reader = (*Service)(nil)
+
 // Store reads the source database.
 type Store interface {
 	// LoadProducts reads the stock rows of the given products, in every

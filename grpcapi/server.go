@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,33 +20,23 @@ import (
 	"github.com/gintoki/gintoki/app"
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
 	"github.com/gintoki/gintoki/internal/grpcraw"
+	"github.com/gintoki/gintoki/internal/reqlatency"
 	"github.com/gintoki/gintoki/inventory"
 	"github.com/gintoki/gintoki/requestid"
 )
 
-// Reader is the use case the gRPC API serves.
-type Reader interface {
-	// Get's stale is true for an answer the node could not cache and marks
-	// stale (see app.Service.Get).
-	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error)
-	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
-}
-
-var _ Reader = (*app.Service)(nil)
-
 // Server is the gRPC transport.
 type Server struct {
-	reader  Reader
+	reader  app.Reader
 	cfg     Config
 	view    int // index of ProtoRenderer among the Service's renderers
 	log     *slog.Logger
 	ids     *requestid.Generator
 	health  *health.Server
-	latency *prometheus.HistogramVec
-	// okGet and okBatch observe successful calls of the two methods; other
-	// outcomes are cached in observers, so no call hashes label values.
+	latency *reqlatency.Histogram[observerKey]
+	// okGet and okBatch observe successful calls of the two methods, which
+	// need not even look up the latency's cached observers.
 	okGet, okBatch prometheus.Observer
-	observers      sync.Map // observerKey → prometheus.Observer
 	// stale reports whether the node is behind its staleness bound; such
 	// responses carry the trailer gintoki-stale: true.
 	stale func() bool
@@ -65,24 +54,19 @@ type Config struct {
 }
 
 // New returns a Server over reader.
-func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
+func New(reader app.Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
 	s := &Server{
 		reader: reader, cfg: cfg, view: cfg.View, log: log, ids: requestid.NewGenerator(),
 		health: health.NewServer(), stale: cfg.Stale,
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:        "gintoki_request_duration_seconds",
-			Help:        "Latency of API requests by transport, route and status code; _count is the request count.",
-			ConstLabels: prometheus.Labels{"transport": "grpc"},
-			Buckets:     []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "code"}),
+		latency: reqlatency.New("grpc", func(k observerKey) (string, string) { return k.method, k.code.String() }),
 	}
 	if s.stale == nil {
 		s.stale = func() bool { return false }
 	}
-	s.okGet = s.latency.WithLabelValues(inventoryv1.InventoryService_GetInventory_FullMethodName, codes.OK.String())
-	s.okBatch = s.latency.WithLabelValues(inventoryv1.InventoryService_BatchGetInventory_FullMethodName, codes.OK.String())
+	s.okGet = s.latency.Observer(observerKey{inventoryv1.InventoryService_GetInventory_FullMethodName, codes.OK})
+	s.okBatch = s.latency.Observer(observerKey{inventoryv1.InventoryService_BatchGetInventory_FullMethodName, codes.OK})
 	if reg != nil {
-		reg.MustRegister(s.latency)
+		reg.MustRegister(s.latency.Collector())
 	}
 	return s
 }
@@ -232,6 +216,7 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	return handler(ctx, req)
 }
 
+// observerKey is what the latency histogram is labelled by.
 type observerKey struct {
 	method string
 	code   codes.Code
@@ -246,11 +231,5 @@ func (s *Server) observer(method string, code codes.Code) prometheus.Observer {
 			return s.okBatch
 		}
 	}
-	k := observerKey{method, code}
-	if o, ok := s.observers.Load(k); ok {
-		return o.(prometheus.Observer)
-	}
-	o := s.latency.WithLabelValues(method, code.String())
-	s.observers.Store(k, o)
-	return o
+	return s.latency.Observer(observerKey{method, code})
 }

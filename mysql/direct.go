@@ -19,6 +19,8 @@ type Direct struct {
 	maxBatch  int
 }
 
+var _ app.Reader = (*Direct)(nil)
+
 // NewDirect returns a Direct over store, rendering with renderers (indexed
 // by view, as app.Service's) and refusing batches over maxBatch ids.
 func NewDirect(store *Store, renderers []app.Renderer, maxBatch int) *Direct {

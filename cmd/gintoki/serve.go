@@ -206,7 +206,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	defer svc.Close()
 	// What the transports read: the cached service, or with --no-cache the
 	// database itself.
-	var reader httpapi.Reader = svc
+	var reader app.Reader = svc
 	if cfg.NoCache {
 		reader = mysql.NewDirect(store, renderers, cfg.MaxBatch)
 	}

@@ -26,11 +26,12 @@ var allowed = map[string][]string{
 	"binlog":    {"relay", "inventory"},
 	"debezium":  {"app", "relay", "inventory"},
 	"kafka":     {"app", "relay", "inventory"},
-	"grpcapi":   {"app", "inventory", "gen/inventory/v1", "requestid", "internal/grpcraw"},
-	"httpapi":   {"app", "inventory", "requestid"},
+	"grpcapi":   {"app", "inventory", "gen/inventory/v1", "requestid", "internal/grpcraw", "internal/reqlatency"},
+	"httpapi":   {"app", "inventory", "requestid", "internal/reqlatency"},
 	// Small pieces the adapters and commands share: they import no project
 	// package, so using one never makes an adapter depend on another.
-	"internal/grpcraw": {},
+	"internal/grpcraw":    {},
+	"internal/reqlatency": {},
 }
 
 // stdlibOnly are packages that may import nothing outside the standard
