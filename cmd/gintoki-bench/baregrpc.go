@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/flagenv"
 	"github.com/gintoki/gintoki/internal/grpcraw"
 )
 
@@ -22,10 +23,11 @@ import (
 // fetched from the service, written as they are by a raw-bytes codec (as
 // grpcapi does), with no interceptor, cache or metrics.
 func runBareGRPC(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet("bare-grpc", stderr)
+	env := benchEnv(flagenv.Map(nil)) // the bare servers take flags only
+	fs := newFlagSet("bare-grpc", env, stderr)
 	addr := fs.String("addr", "127.0.0.1:19092", "listen address")
 	path := fs.String("bodies", "", "bodies file written by the orchestrator")
-	if err := parseFlags(fs, args, noEnv); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return err
 	}
 	bodies, err := readBodies(*path)

@@ -143,15 +143,16 @@ const (
 	viewProto
 )
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	var cfg serveConfig
-	fs := newFlagSet("serve", "Serve product inventory over gRPC and HTTP/JSON from a cache kept fresh by the change stream.", stderr)
+	env := flagEnv(lookupEnv)
+	fs := newFlagSet("serve", "Serve product inventory over gRPC and HTTP/JSON from a cache kept fresh by the change stream.", env, stderr)
 	cfg.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg.Kafka.resolve(os.LookupEnv)
-	warnings, err := cfg.resolveDeprecated(givenFlags(fs))
+	cfg.Kafka.resolve(lookupEnv)
+	warnings, err := cfg.resolveDeprecated(env.Given(fs))
 	if err != nil {
 		return err
 	}

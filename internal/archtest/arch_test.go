@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"httpapi":   {"app", "inventory", "requestid", "internal/reqlatency"},
 	// Small pieces the adapters and commands share: they import no project
 	// package, so using one never makes an adapter depend on another.
+	"internal/flagenv":    {},
 	"internal/grpcraw":    {},
 	"internal/reqlatency": {},
 }
