@@ -22,14 +22,14 @@ import (
 // fuzz target checks the decoding and the handlers around it.
 type echoReader struct{}
 
-func (echoReader) Get(_ context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
+func (echoReader) Get(_ context.Context, id inventory.ProductID, _ app.BodyFormat, dst []byte) ([]byte, bool, error) {
 	if err := id.Validate(); err != nil {
 		return dst, false, err
 	}
 	return ProtoRenderer{}.AppendInventory(dst, &inventory.Inventory{Product: id}), false, nil
 }
 
-func (echoReader) GetBatch(_ context.Context, ids []inventory.ProductID, _ int) (app.BatchResult, error) {
+func (echoReader) GetBatch(_ context.Context, ids []inventory.ProductID, _ app.BodyFormat) (app.BatchResult, error) {
 	if len(ids) == 0 || len(ids) > 1000 {
 		return app.BatchResult{}, inventory.Errorf(inventory.CodeInvalid, "bad batch size %d", len(ids))
 	}

@@ -29,7 +29,7 @@ import (
 type Server struct {
 	reader  app.Reader
 	cfg     Config
-	view    int // index of ProtoRenderer among the Service's renderers
+	format  app.BodyFormat // the Service's format rendered by ProtoRenderer
 	log     *slog.Logger
 	ids     *requestid.Generator
 	health  *health.Server
@@ -44,8 +44,8 @@ type Server struct {
 
 // Config configures a Server.
 type Config struct {
-	View  int         // renderer index of ProtoRenderer
-	Stale func() bool // optional
+	Format app.BodyFormat // the Service's format rendered by ProtoRenderer
+	Stale  func() bool    // optional
 	// Reflection registers the server reflection service (grpcurl and
 	// other tools list and call methods without the .proto files).
 	Reflection bool
@@ -56,7 +56,7 @@ type Config struct {
 // New returns a Server over reader.
 func New(reader app.Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
 	s := &Server{
-		reader: reader, cfg: cfg, view: cfg.View, log: log, ids: requestid.NewGenerator(),
+		reader: reader, cfg: cfg, format: cfg.Format, log: log, ids: requestid.NewGenerator(),
 		health: health.NewServer(), stale: cfg.Stale,
 		latency: reqlatency.New("grpc", func(k observerKey) (string, string) { return k.method, k.code.String() }),
 	}
@@ -137,7 +137,7 @@ func handleGet(srv any, ctx context.Context, dec func(any) error, interceptor gr
 		return nil, status.Errorf(codes.InvalidArgument, "malformed request: %v", err)
 	}
 	call := func(ctx context.Context, _ any) (any, error) {
-		body, stale, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.view, nil)
+		body, stale, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.format, nil)
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -160,7 +160,7 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		for i, id := range req.GetProductIds() {
 			ids[i] = inventory.ProductID(id)
 		}
-		res, err := s.reader.GetBatch(ctx, ids, s.view)
+		res, err := s.reader.GetBatch(ctx, ids, s.format)
 		if err != nil {
 			return nil, toStatus(err)
 		}

@@ -28,7 +28,7 @@ import (
 
 // Config configures a Server.
 type Config struct {
-	View int // renderer index of JSONRenderer among the Service's renderers
+	Format app.BodyFormat // the Service's format rendered by JSONRenderer
 	// MaxBodyBytes bounds a batch request body (default 1 MiB).
 	MaxBodyBytes int64
 	// AccessLogEvery logs one request in N (0: access logging off). Error
@@ -188,7 +188,7 @@ func (s *Server) handleCache(w http.ResponseWriter, r *http.Request, reqID strin
 func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, id inventory.ProductID, reqID string) int {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	body, stale, err := s.reader.Get(r.Context(), id, s.cfg.View, (*bp)[:0])
+	body, stale, err := s.reader.Get(r.Context(), id, s.cfg.Format, (*bp)[:0])
 	*bp = body[:0]
 	if err != nil {
 		return s.fail(w, err, reqID)

@@ -20,12 +20,12 @@ type fakeReader struct {
 	get func(ctx context.Context, id inventory.ProductID) ([]byte, error)
 }
 
-func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
+func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ app.BodyFormat, dst []byte) ([]byte, bool, error) {
 	b, err := f.get(ctx, id)
 	return append(dst, b...), false, err
 }
 
-func (f fakeReader) GetBatch(ctx context.Context, ids []inventory.ProductID, _ int) (app.BatchResult, error) {
+func (f fakeReader) GetBatch(ctx context.Context, ids []inventory.ProductID, _ app.BodyFormat) (app.BatchResult, error) {
 	var res app.BatchResult
 	if len(ids) == 0 {
 		return res, inventory.Errorf(inventory.CodeInvalid, "batch is empty")

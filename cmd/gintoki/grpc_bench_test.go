@@ -18,8 +18,8 @@ import (
 // against a bare grpc-go server returning the same bytes from a map, with
 // no interceptor. Compare the sub-benchmarks' ns/op.
 func BenchmarkGRPCHitPath(b *testing.B) {
-	svc, bodies, log := warmService(b, 10_000, viewProto)
-	gs, err := grpcapi.New(svc, grpcapi.Config{View: viewProto}, log, nil).NewGRPCServer()
+	svc, bodies, log := warmService(b, 10_000, formatProto)
+	gs, err := grpcapi.New(svc, grpcapi.Config{Format: formatProto}, log, nil).NewGRPCServer()
 	if err != nil {
 		b.Fatal(err)
 	}

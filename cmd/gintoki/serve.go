@@ -137,10 +137,11 @@ func (c *serveConfig) topics() []string {
 	return ts
 }
 
-// Renderer indexes: each transport asks for its own pre-encoded body.
+// The formats of the bodies the Service keeps, one per transport: each
+// transport asks for its own pre-encoded body.
 const (
-	viewJSON = iota
-	viewProto
+	formatJSON app.BodyFormat = iota
+	formatProto
 )
 
 func runServe(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
@@ -202,7 +203,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if err != nil {
 		return err
 	}
-	renderers := []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}}
+	renderers := []app.Renderer{formatJSON: httpapi.JSONRenderer{}, formatProto: grpcapi.ProtoRenderer{}}
 	svc := app.New(store, c, renderers, app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries}, log)
 	defer svc.Close()
 	// What the transports read: the cached service, or with --no-cache the
@@ -263,13 +264,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		grpcLn.Close()
 		return err
 	}
-	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
+	gapi := grpcapi.New(reader, grpcapi.Config{Format: formatProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
 	gsrv, err := gapi.NewGRPCServer(grpcServerOptions(tlsr)...)
 	if err != nil {
 		return err
 	}
 	hapi := httpapi.New(reader, httpapi.Config{
-		View: viewJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
+		Format: formatJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
 		Gatherer: reg,
 	}, log, reg)
 	var httpTLS *tls.Config
