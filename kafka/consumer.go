@@ -95,7 +95,7 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, err
 // Run attaches (retrying until the broker answers), then consumes until ctx
 // ends. It returns nil when ctx ends. Call it once.
 func (c *Consumer) Run(ctx context.Context) error {
-	admClient, err := kgo.NewClient(append(c.clientOpts(), kgo.WithLogger(publisherLogger{c.log}))...)
+	admClient, err := kgo.NewClient(append(c.clientOpts(), kgo.WithLogger(clientLogger{c.log}))...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
@@ -114,7 +114,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(since)),
 		kgo.MetadataMaxAge(5*time.Second),
 		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.WithLogger(publisherLogger{c.log}),
+		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
@@ -146,7 +146,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			c.handle(batch)
 			last := p.Records[len(p.Records)-1]
-			c.consumed(tp{last.Topic, last.Partition}, last.Offset+1)
+			c.consumed(topicPartition{last.Topic, last.Partition}, last.Offset+1)
 		})
 	}
 }
@@ -229,9 +229,9 @@ func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, erro
 	return since, nil
 }
 
-func offsetMap(offs kadm.ListedOffsets) map[tp]int64 {
-	m := map[tp]int64{}
-	offs.Each(func(o kadm.ListedOffset) { m[tp{o.Topic, o.Partition}] = o.Offset })
+func offsetMap(offs kadm.ListedOffsets) map[topicPartition]int64 {
+	m := map[topicPartition]int64{}
+	offs.Each(func(o kadm.ListedOffset) { m[topicPartition{o.Topic, o.Partition}] = o.Offset })
 	return m
 }
 
@@ -244,7 +244,7 @@ func (c *Consumer) publishHorizon() {
 	}
 }
 
-func (c *Consumer) consumed(k tp, next int64) {
+func (c *Consumer) consumed(k topicPartition, next int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prog.consumed(k, next)
