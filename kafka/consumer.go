@@ -45,7 +45,7 @@ type ConsumerConfig struct {
 // and when it has caught up with where the topics were when it attached.
 type Consumer struct {
 	cfg    ConsumerConfig
-	handle func([]app.Message)
+	handle func([]app.StreamRecord)
 	// security holds the client options of cfg.Security, every client's.
 	security []kgo.Opt
 	log      *slog.Logger
@@ -66,7 +66,7 @@ type Consumer struct {
 var _ app.Stream = (*Consumer)(nil)
 
 // NewConsumer returns a Consumer; Run starts it.
-func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, error) {
+func NewConsumer(cfg ConsumerConfig, handle func([]app.StreamRecord)) (*Consumer, error) {
 	if len(cfg.Brokers) == 0 || len(cfg.Topics) == 0 {
 		return nil, errors.New("kafka consumer: brokers and topics are required")
 	}
@@ -127,7 +127,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	wg.Go(func() { c.probeLoop(probeCtx, adm) })
 	defer wg.Wait()
 
-	var batch []app.Message
+	var batch []app.StreamRecord
 	for {
 		fetches := client.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -142,7 +142,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			batch = batch[:0]
 			for _, r := range p.Records {
-				batch = append(batch, app.Message{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value})
+				batch = append(batch, app.StreamRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value})
 			}
 			c.handle(batch)
 			last := p.Records[len(p.Records)-1]
