@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,14 +23,36 @@ func buildBinary(tb testing.TB) string {
 	return bin
 }
 
-func freeAddr(tb testing.TB) string {
+// Processes the tests start bind port 0 and log where they listen; these
+// find the addresses in their logs (a port picked by the test and closed
+// before the process binds it could be taken meanwhile).
+var (
+	servingAddrs = regexp.MustCompile(`"msg":"serving",[^\n]*?"http":"([^"]+)","grpc":"([^"]+)"`)
+	relayMetrics = regexp.MustCompile(`"msg":"relay metrics",[^\n]*?"addr":"([^"]+)"`)
+	relayAdmin   = regexp.MustCompile(`"msg":"relay admin \(pprof\)",[^\n]*?"addr":"([^"]+)"`)
+	brokerAddr   = regexp.MustCompile(`msg="dev broker listening"[^\n]*? addr=(\S+)`)
+)
+
+// loggedAddrs polls logs until re matches, and returns its groups. It
+// fails the test when exited is closed first (the process ended) or after
+// 30 s.
+func loggedAddrs(tb testing.TB, logs fmt.Stringer, re *regexp.Regexp, exited <-chan struct{}) []string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			return m[1:]
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("process exited before logging where it listens:\n%s", logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no address logged within 30s (%s):\n%s", re, logs)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // The binary documents every flag with its environment variable, takes
@@ -60,14 +81,16 @@ func TestBinary(t *testing.T) {
 
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, 5)
-	httpAddr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--no-cache", "--grpc-addr", freeAddr(t))
-	cmd.Env = append(cmd.Environ(), "GINTOKI_HTTP_ADDR="+httpAddr, "GINTOKI_DB_DSN="+db.DSN("inventory"))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd := exec.Command(bin, "serve", "--no-cache", "--grpc-addr", "127.0.0.1:0")
+	cmd.Env = append(cmd.Environ(), "GINTOKI_HTTP_ADDR=127.0.0.1:0", "GINTOKI_DB_DSN="+db.DSN("inventory"))
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	done, exited := make(chan error, 1), make(chan struct{})
+	go func() { done <- cmd.Wait(); close(exited) }()
+	httpAddr := loggedAddrs(t, logs, servingAddrs, exited)[0]
 	pollUntil(t, 20*time.Second, func() (bool, string) {
 		resp, err := http.Get("http://" + httpAddr + "/v1/products/1/inventory")
 		if err != nil {
@@ -79,8 +102,6 @@ func TestBinary(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"os/exec"
@@ -27,19 +26,21 @@ func TestPausedNodeMarksOldAnswers(t *testing.T) {
 	broker := startBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
 	startRelay(t, db, broker, func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
 
-	httpAddr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", freeAddr(t), "--db-dsn", db.DSN("inventory"),
+	cmd := exec.Command(bin, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--db-dsn", db.DSN("inventory"),
 		"--brokers", broker, "--max-staleness", bound.String(), "--inspect-rate", "0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGCONT)
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 	})
+	httpAddr := loggedAddrs(t, logs, servingAddrs, exited)[0]
 	base := "http://" + httpAddr
 	get := func(path string) (stale bool, body string, err error) {
 		c := http.Client{Timeout: 5 * time.Second}

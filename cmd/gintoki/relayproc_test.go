@@ -51,12 +51,12 @@ type relayProcess struct {
 // failed.
 func startRelayProcess(tb testing.TB, bin, name string, db *mariadbtest.Server, broker string, env []string, extra ...string) *relayProcess {
 	tb.Helper()
-	r := &relayProcess{name: name, dir: filepath.Join(tb.TempDir(), name), metrics: freeAddr(tb), logs: &lockedBuffer{}, done: make(chan struct{})}
+	r := &relayProcess{name: name, dir: filepath.Join(tb.TempDir(), name), logs: &lockedBuffer{}, done: make(chan struct{})}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	args := append([]string{"relay", "--db-addr", db.Addr(), "--db-user", "root", "--brokers", broker,
-		"--topic-partitions", "3", "--metrics-addr", r.metrics}, extra...)
+		"--topic-partitions", "3", "--metrics-addr", "127.0.0.1:0"}, extra...)
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Dir = r.dir
 	r.cmd.Env = append(os.Environ(), env...)
@@ -72,6 +72,7 @@ func startRelayProcess(tb testing.TB, bin, name string, db *mariadbtest.Server, 
 			tb.Logf("%s log:\n%s", r.name, r.logs)
 		}
 	})
+	r.metrics = loggedAddrs(tb, r.logs, relayMetrics, r.done)[0]
 	return r
 }
 
@@ -160,9 +161,8 @@ func startDevBrokerProcess(tb testing.TB, partitions int) devBrokerProcess {
 	if out, err := exec.Command("go", "build", "-o", bin, "../gintoki-devbroker").CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	addr := freeAddr(tb)
 	logs := &lockedBuffer{}
-	cmd := exec.Command(bin, "--addr", addr, "--data-dir", "", "--partitions", strconv.Itoa(partitions))
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data-dir", "", "--partitions", strconv.Itoa(partitions))
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -177,10 +177,7 @@ func startDevBrokerProcess(tb testing.TB, partitions int) devBrokerProcess {
 			tb.Logf("dev broker log:\n%s", logs)
 		}
 	})
-	pollUntil(tb, 20*time.Second, func() (bool, string) {
-		return strings.Contains(logs.String(), "dev broker listening"), logs.String()
-	})
-	return devBrokerProcess{addr: addr, pid: cmd.Process.Pid}
+	return devBrokerProcess{addr: loggedAddrs(tb, logs, brokerAddr, done)[0], pid: cmd.Process.Pid}
 }
 
 // cpuTime returns the CPU time (user and system) the process has used,
