@@ -306,11 +306,7 @@ func (c *Consumer) Horizon() app.StreamHorizon { return *c.horizon.Load() }
 func (c *Consumer) State() app.StreamState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := app.StreamState{Attached: c.attached, ProbeError: c.probeErr}
-	for _, p := range c.prog.parts {
-		st.LagRecords += max(p.end-p.next, 0)
-	}
-	return st
+	return app.StreamState{Attached: c.attached, ProbeError: c.probeErr, LagRecords: c.prog.lag()}
 }
 
 // Status is the consumer's view of its own progress.
@@ -341,7 +337,7 @@ func (c *Consumer) Status() Status {
 	defer c.mu.Unlock()
 	st := Status{Attached: c.attached, AttachedAt: c.attachedAt, CaughtUp: c.prog.caughtUp(), LastProbe: c.lastProbe, ProbeError: c.probeErr, Horizon: *c.horizon.Load()}
 	for k, p := range c.prog.parts {
-		lag := max(p.end-p.next, 0)
+		lag := p.lag()
 		st.LagRecords += lag
 		st.Partitions = append(st.Partitions, PartitionStatus{Topic: k.topic, Partition: k.partition, LagRecords: lag, CaughtUpAt: p.caughtUpAt})
 	}

@@ -55,6 +55,19 @@ type progress struct {
 
 func newProgress() *progress { return &progress{parts: map[topicPartition]*partState{}} }
 
+// lag is how many records of the partition were not yet consumed at the
+// last probe (0 once it has consumed past the probe's end).
+func (ps *partState) lag() int64 { return max(ps.end-ps.next, 0) }
+
+// lag is the sum of every partition's lag.
+func (p *progress) lag() int64 {
+	var n int64
+	for _, ps := range p.parts {
+		n += ps.lag()
+	}
+	return n
+}
+
 // attach records where consumption starts in each partition (starts) and
 // the end offsets listed when attaching, at sent, which are the catch-up
 // target and the first probe.

@@ -128,3 +128,36 @@ func TestProgressPendingIsBounded(t *testing.T) {
 	p.consumed(pA, 10000)
 	checkHorizon(t, p, at(1000), time.Time{})
 }
+
+// Lag counts the records each partition had not consumed at the last
+// probe; consuming lowers it at once, a probe raises it by what was
+// appended since, and a partition that consumed past the probe's end
+// counts 0, never less.
+func TestProgressLag(t *testing.T) {
+	p := newProgress()
+	p.attach(at(0), time.Time{}, map[topicPartition]int64{pA: 5, pB: 7}, map[topicPartition]int64{pA: 10, pB: 7})
+	steps := []struct {
+		name         string
+		do           func()
+		wantA, wantB int64
+		wantCaughtUp bool
+	}{
+		{"backlog when attaching", func() {}, 5, 0, false},
+		{"part of it consumed", func() { p.consumed(pA, 8) }, 2, 0, false},
+		{"all of it consumed", func() { p.consumed(pA, 10) }, 0, 0, true},
+		{"a probe sees new records", func() { p.probed(probe{sent: at(1), ends: map[topicPartition]int64{pA: 12, pB: 9}}) }, 2, 2, true},
+		{"consumed past the probe's end", func() { p.consumed(pA, 14) }, 0, 2, true},
+	}
+	for _, st := range steps {
+		st.do()
+		if a, b := p.parts[pA].lag(), p.parts[pB].lag(); a != st.wantA || b != st.wantB {
+			t.Fatalf("%s: lag A %d, B %d; want %d, %d", st.name, a, b, st.wantA, st.wantB)
+		}
+		if got := p.lag(); got != st.wantA+st.wantB {
+			t.Fatalf("%s: total lag %d, want %d", st.name, got, st.wantA+st.wantB)
+		}
+		if p.caughtUp() != st.wantCaughtUp {
+			t.Fatalf("%s: caught up %v, want %v", st.name, p.caughtUp(), st.wantCaughtUp)
+		}
+	}
+}
