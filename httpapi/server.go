@@ -2,6 +2,9 @@
 // process as the gRPC API and over the same use case (no extra hop), plus
 // /metrics, /healthz, /readyz and the OpenAPI description. Bodies come
 // pre-encoded from the cache: a hit costs a lookup and a write of bytes.
+//
+// It imports the domain, app's ports, requestid and internal/reqlatency;
+// never another adapter, nor the generated protobuf code.
 package httpapi
 
 import (

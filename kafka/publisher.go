@@ -1,5 +1,8 @@
 // Package kafka adapts Apache Kafka, through franz-go: the relay's
 // Publisher produces change events, and the service's consumer reads them.
+//
+// It imports the domain and the ports of app and relay; never another
+// adapter (decoding records is debezium's job, handed in as app.Decoder).
 package kafka
 
 import (

@@ -17,6 +17,9 @@
 // Every flag has an environment fallback: --data-dir is
 // GINTOKI_DEVBROKER_DATA_DIR. It stops, saving its state, on SIGINT or
 // SIGTERM.
+//
+// It imports kfake and internal/flagenv, no production package; nothing
+// imports it.
 package main
 
 import (

@@ -18,6 +18,9 @@
 // Usage:
 //
 //	gintoki-torture [--seed N] [--duration 60s] [--runs 1] [--bound 5s] [flags]
+//
+// It drives the binaries from outside, as an operator would: it imports
+// only schema and internal/flagenv, never the service's packages.
 package main
 
 import (

@@ -8,6 +8,9 @@
 //	gintoki relay [flags]   tail the binlog and publish change events
 //
 // Every flag has an environment fallback: --db-dsn is GINTOKI_DB_DSN.
+//
+// It wires the adapters to the use cases and may import every package; no
+// package imports it.
 package main
 
 import (

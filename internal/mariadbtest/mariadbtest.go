@@ -2,6 +2,8 @@
 // data directory in a temporary folder, a free port on 127.0.0.1, binlog on
 // in ROW format with full row images and metadata. It never touches a server
 // that is already running.
+//
+// Tests only; it imports no production package.
 package mariadbtest
 
 import (
