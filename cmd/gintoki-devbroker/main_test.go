@@ -9,9 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,27 +17,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gintoki/gintoki/internal/kafkatest"
+	"github.com/gintoki/gintoki/internal/proctest"
 	"github.com/gintoki/gintoki/kafka"
 )
-
-// syncBuffer is a bytes.Buffer safe to write from run's goroutine while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func noEnv(string) (string, bool) { return "", false }
 
@@ -50,13 +30,13 @@ func noEnv(string) (string, bool) { return "", false }
 func startBroker(tb testing.TB, args ...string) (addr string, stop func() string) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs proctest.Buffer
 	done := make(chan error, 1)
 	args = append(args, "--addr", "127.0.0.1:0")
 	go func() { done <- run(ctx, args, noEnv, &logs) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if m := listeningAddr.FindStringSubmatch(logs.String()); m != nil {
+		if m := proctest.DevBroker.FindStringSubmatch(logs.String()); m != nil {
 			addr = m[1]
 			break
 		}
@@ -91,9 +71,6 @@ func startBroker(tb testing.TB, args ...string) (addr string, stop func() string
 	tb.Cleanup(func() { stop() })
 	return addr, stop
 }
-
-// listeningAddr finds the address in the broker's "listening" log line.
-var listeningAddr = regexp.MustCompile(`msg="dev broker listening" addr=(\S+)`)
 
 func TestRunKeepsRecordsAcrossRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

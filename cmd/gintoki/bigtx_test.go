@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
 
 // bigTxRows is the size of TestRelayLargeTransaction's transaction:
@@ -112,7 +113,7 @@ func TestRelayLargeTransaction(t *testing.T) {
 	}
 	r := startRelayProcess(t, bin, "relay", db, broker.addr, []string{"GOMEMLIMIT=192MiB"}, extra...)
 	if profile != "" {
-		admin = loggedAddrs(t, r.logs, relayAdmin, r.done)[0]
+		admin = proctest.WaitLogged(t, r.logs, proctest.RelayAdmin, r.done)[0]
 	}
 	r.waitRole(t, "leader", 60*time.Second)
 	base := relayMetric(t, r.metrics, "gintoki_relay_messages_acked_total")

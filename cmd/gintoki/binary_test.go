@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
 
 func buildBinary(tb testing.TB) string {
@@ -21,38 +21,6 @@ func buildBinary(tb testing.TB) string {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// Processes the tests start bind port 0 and log where they listen; these
-// find the addresses in their logs (a port picked by the test and closed
-// before the process binds it could be taken meanwhile).
-var (
-	servingAddrs = regexp.MustCompile(`"msg":"serving",[^\n]*?"http":"([^"]+)","grpc":"([^"]+)"`)
-	relayMetrics = regexp.MustCompile(`"msg":"relay metrics",[^\n]*?"addr":"([^"]+)"`)
-	relayAdmin   = regexp.MustCompile(`"msg":"relay admin \(pprof\)",[^\n]*?"addr":"([^"]+)"`)
-	brokerAddr   = regexp.MustCompile(`msg="dev broker listening"[^\n]*? addr=(\S+)`)
-)
-
-// loggedAddrs polls logs until re matches, and returns its groups. It
-// fails the test when exited is closed first (the process ended) or after
-// 30 s.
-func loggedAddrs(tb testing.TB, logs fmt.Stringer, re *regexp.Regexp, exited <-chan struct{}) []string {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(logs.String()); m != nil {
-			return m[1:]
-		}
-		select {
-		case <-exited:
-			tb.Fatalf("process exited before logging where it listens:\n%s", logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("no address logged within 30s (%s):\n%s", re, logs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // The binary documents every flag with its environment variable, takes
@@ -83,14 +51,9 @@ func TestBinary(t *testing.T) {
 	seedSmall(t, db, 5)
 	cmd := exec.Command(bin, "serve", "--no-cache", "--grpc-addr", "127.0.0.1:0")
 	cmd.Env = append(cmd.Environ(), "GINTOKI_HTTP_ADDR=127.0.0.1:0", "GINTOKI_DB_DSN="+db.DSN("inventory"))
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done, exited := make(chan error, 1), make(chan struct{})
-	go func() { done <- cmd.Wait(); close(exited) }()
-	httpAddr := loggedAddrs(t, logs, servingAddrs, exited)[0]
+	proc := proctest.Start(t, cmd)
+	logs := proc.Logs
+	httpAddr := proc.WaitLogged(t, proctest.Serving)[0]
 	pollUntil(t, 20*time.Second, func() (bool, string) {
 		resp, err := http.Get("http://" + httpAddr + "/v1/products/1/inventory")
 		if err != nil {
@@ -103,8 +66,8 @@ func TestBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-proc.Exited:
+		if err := proc.Err(); err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 		}
 	case <-time.After(20 * time.Second):

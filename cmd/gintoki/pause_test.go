@@ -11,6 +11,7 @@ import (
 
 	"github.com/gintoki/gintoki/debezium"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
 
 // A node paused (SIGSTOP: a long GC, a frozen VM) while a change is
@@ -28,19 +29,10 @@ func TestPausedNodeMarksOldAnswers(t *testing.T) {
 
 	cmd := exec.Command(bin, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--db-dsn", db.DSN("inventory"),
 		"--brokers", broker, "--max-staleness", bound.String(), "--inspect-rate", "0")
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	httpAddr := loggedAddrs(t, logs, servingAddrs, exited)[0]
+	proc := proctest.Start(t, cmd)
+	logs := proc.Logs
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT) }) // before Start's kill
+	httpAddr := proc.WaitLogged(t, proctest.Serving)[0]
 	base := "http://" + httpAddr
 	get := func(path string) (stale bool, body string, err error) {
 		c := http.Client{Timeout: 5 * time.Second}

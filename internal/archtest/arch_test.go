@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/certtest":    {},
 	"internal/kafkatest":   {"internal/certtest"},
 	"internal/mariadbtest": {},
+	"internal/proctest":    {},
 }
 
 // stdlibOnly are packages that may import nothing outside the standard
