@@ -129,8 +129,10 @@ func entryBodies(e []byte) (v entryView, n, off int, err error) {
 	return v, n, off + 1, nil
 }
 
-// viewEntry reads the epoch, the existence flag and body number i.
-func viewEntry(e []byte, i int) (entryView, error) {
+// viewEntry reads the epoch, the existence flag and the body of format f
+// (the entry holds one body per renderer, in the renderers' order).
+func viewEntry(e []byte, f BodyFormat) (entryView, error) {
+	i := int(f)
 	v, n, off, err := entryBodies(e)
 	if err != nil || !v.exists {
 		return v, err

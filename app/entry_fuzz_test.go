@@ -28,7 +28,7 @@ func FuzzEntry(f *testing.F) {
 	f.Add([]byte{entryFormat, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}) // a huge row count
 
 	f.Fuzz(func(t *testing.T, e []byte) {
-		for i := range 3 {
+		for i := range BodyFormat(3) {
 			v, err := viewEntry(e, i)
 			if err != nil || v.body == nil {
 				continue

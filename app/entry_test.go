@@ -30,7 +30,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, rec) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, rec)
 		}
-		for i := range 2 {
+		for i := range BodyFormat(2) {
 			v, err := viewEntry(e, i)
 			if err != nil {
 				t.Fatal(err)

@@ -10,8 +10,9 @@ import (
 	"github.com/gintoki/gintoki/inventory"
 )
 
-// Message is one record of the change stream as the broker delivered it.
-type Message struct {
+// StreamRecord is one record of the change stream as the broker delivered
+// it, before decoding (Decoder makes an inventory.Change of it).
+type StreamRecord struct {
 	Topic     string
 	Partition int32
 	Offset    int64
@@ -77,7 +78,7 @@ func NewFeed(svc *Service, dec Decoder, cfg FeedConfig, log *slog.Logger) *Feed 
 
 // Handle applies msgs in order. It is called by one goroutine, the
 // consumer's.
-func (f *Feed) Handle(msgs []Message) {
+func (f *Feed) Handle(msgs []StreamRecord) {
 	for i := range msgs {
 		m := &msgs[i]
 		c, err := f.dec.Decode(m.Topic, m.Key, m.Value)

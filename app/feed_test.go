@@ -38,15 +38,15 @@ func TestFeedSourceTime(t *testing.T) {
 	if !feed.SourceTime().IsZero() {
 		t.Fatal("source time before any record")
 	}
-	feed.Handle([]Message{{Topic: "beat"}})
+	feed.Handle([]StreamRecord{{Topic: "beat"}})
 	if got := feed.SourceTime(); !got.Equal(t0.Add(2*time.Second)) || feed.Applied() != 0 {
 		t.Fatalf("after a heartbeat: source time %v, applied %d; want %v and 0", got, feed.Applied(), t0.Add(2*time.Second))
 	}
-	feed.Handle([]Message{{Topic: "older"}, {Topic: "bad"}})
+	feed.Handle([]StreamRecord{{Topic: "older"}, {Topic: "bad"}})
 	if got := feed.SourceTime(); !got.Equal(t0.Add(2*time.Second)) || feed.Applied() != 1 {
 		t.Fatalf("after an older change: source time %v, applied %d; want unchanged and 1", got, feed.Applied())
 	}
-	feed.Handle([]Message{{Topic: "newer"}})
+	feed.Handle([]StreamRecord{{Topic: "newer"}})
 	if got := feed.SourceTime(); !got.Equal(t0.Add(2 * time.Second)) {
 		t.Fatalf("after a newer change: source time %v, want the heartbeat's %v", got, t0.Add(2*time.Second))
 	}

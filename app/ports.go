@@ -7,6 +7,22 @@ import (
 	"github.com/gintoki/gintoki/inventory"
 )
 
+// Reader is what the transports serve: a product's inventory, or a
+// batch's, as response bodies already encoded in the format the transport
+// asks for. Service
+// reads through the cache; mysql.Direct, the benchmark's database-only
+// baseline, reads the database on every call.
+type Reader interface {
+	// Get appends product id's body to dst. stale is true for an answer
+	// the node could not cache and marks stale (see Service.Get). Errors
+	// are *inventory.Error or the context's error.
+	Get(ctx context.Context, id inventory.ProductID, format BodyFormat, dst []byte) (body []byte, stale bool, err error)
+	// GetBatch reads every distinct id of ids (see Service.GetBatch).
+	GetBatch(ctx context.Context, ids []inventory.ProductID, format BodyFormat) (BatchResult, error)
+}
+
+var _ Reader = (*Service)(nil)
+
 // Store reads the source database.
 type Store interface {
 	// LoadProducts reads the stock rows of the given products, in every
@@ -54,6 +70,12 @@ type Cache interface {
 type Renderer interface {
 	AppendInventory(dst []byte, inv *inventory.Inventory) []byte
 }
+
+// BodyFormat says which body a read asks for: the index of its Renderer among
+// the renderers given to New. The wiring names one constant per transport
+// (JSON for HTTP, protobuf for gRPC) and hands each transport its own; the
+// use cases never look at a body's format.
+type BodyFormat int
 
 // StreamHorizon is how far a node has read the change stream.
 type StreamHorizon struct {

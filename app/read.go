@@ -6,7 +6,7 @@ import (
 	"github.com/gintoki/gintoki/inventory"
 )
 
-// Get appends product id's response body, rendered by renderer number view,
+// Get appends product id's response body, rendered by renderer number format,
 // to dst. stale is true when the answer was read from the database but could
 // not be cached, because the database's snapshot stayed behind a change the
 // node consumed for the product: it is the database's answer, possibly
@@ -14,7 +14,7 @@ import (
 // while the warehouse directory is being reloaded (RefreshDirectory). Errors are
 // *inventory.Error (CodeInvalid, CodeNotFound, CodeUnavailable) or the
 // context's error.
-func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error) {
+func (s *Service) Get(ctx context.Context, id inventory.ProductID, format BodyFormat, dst []byte) (body []byte, stale bool, err error) {
 	if err := id.Validate(); err != nil {
 		return dst, false, err
 	}
@@ -22,7 +22,7 @@ func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst
 	if dir == nil {
 		return dst, false, inventory.Errorf(inventory.CodeUnavailable, "not started: warehouse directory not loaded")
 	}
-	if out, ok, err := s.fromCache(id, view, dst, dir); ok {
+	if out, ok, err := s.fromCache(id, format, dst, dir); ok {
 		return out, s.dirStale.Load(), err
 	}
 	s.stats.Misses.Add(1)
@@ -30,18 +30,18 @@ func (s *Service) Get(ctx context.Context, id inventory.ProductID, view int, dst
 	if err != nil {
 		return dst, false, err
 	}
-	out, err := s.fromEntry(id, fs[0].entry, view, dst)
+	out, err := s.fromEntry(id, fs[0].entry, format, dst)
 	return out, fs[0].stale || s.dirStale.Load(), err
 }
 
 // fromCache answers from the cache. ok is false on a miss.
-func (s *Service) fromCache(id inventory.ProductID, view int, dst []byte, dir *inventory.Directory) (out []byte, ok bool, err error) {
+func (s *Service) fromCache(id inventory.ProductID, format BodyFormat, dst []byte, dir *inventory.Directory) (out []byte, ok bool, err error) {
 	start := len(dst)
 	e, found := s.cache.Get(dst, id)
 	if !found {
 		return dst, false, nil
 	}
-	v, verr := viewEntry(e[start:], view)
+	v, verr := viewEntry(e[start:], format)
 	if verr != nil {
 		s.stats.CorruptEntries.Add(1)
 		s.cache.Delete(id)
@@ -49,7 +49,7 @@ func (s *Service) fromCache(id inventory.ProductID, view int, dst []byte, dir *i
 	}
 	if v.epoch != dir.Epoch() {
 		// A warehouse changed since this entry was rendered.
-		out, err := s.fromEntry(id, e[start:], view, dst)
+		out, err := s.fromEntry(id, e[start:], format, dst)
 		return out, true, err
 	}
 	if !v.exists {
@@ -64,8 +64,8 @@ func (s *Service) fromCache(id inventory.ProductID, view int, dst []byte, dir *i
 
 // fromEntry answers from an entry that may have been rendered with an older
 // directory, re-rendering (and re-installing) it if so.
-func (s *Service) fromEntry(id inventory.ProductID, e []byte, view int, dst []byte) ([]byte, error) {
-	v, err := viewEntry(e, view)
+func (s *Service) fromEntry(id inventory.ProductID, e []byte, format BodyFormat, dst []byte) ([]byte, error) {
+	v, err := viewEntry(e, format)
 	if err != nil {
 		return dst, inventory.Wrap(inventory.CodeInternal, err, "cache entry")
 	}
@@ -73,7 +73,7 @@ func (s *Service) fromEntry(id inventory.ProductID, e []byte, view int, dst []by
 		if e, err = s.rerender(id, e); err != nil {
 			return dst, err
 		}
-		if v, err = viewEntry(e, view); err != nil {
+		if v, err = viewEntry(e, format); err != nil {
 			return dst, inventory.Wrap(inventory.CodeInternal, err, "cache entry")
 		}
 	}
@@ -130,7 +130,7 @@ type BatchResult struct {
 // misses among them are loaded in one database query (or joined to loads
 // already in flight). Errors: CodeInvalid for an empty or oversized batch or
 // an invalid id; CodeUnavailable if a miss cannot be loaded.
-func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (BatchResult, error) {
+func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, format BodyFormat) (BatchResult, error) {
 	switch {
 	case len(ids) == 0:
 		return BatchResult{}, inventory.Errorf(inventory.CodeInvalid, "batch is empty")
@@ -159,7 +159,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 	spans := make([][2]int, len(uniq))
 	arena, scratch = make([]byte, 0, len(uniq)*256), make([]byte, 0, 1024)
 	for i, id := range uniq {
-		out, ok, err := s.fromCache(id, view, scratch[:0], dir)
+		out, ok, err := s.fromCache(id, format, scratch[:0], dir)
 		switch {
 		case !ok:
 			missIdx, misses = append(missIdx, i), append(misses, id)
@@ -184,7 +184,7 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, view 
 		}
 		for j, f := range fs {
 			stale = stale || f.stale
-			out, err := s.fromEntry(misses[j], f.entry, view, nil)
+			out, err := s.fromEntry(misses[j], f.entry, format, nil)
 			switch {
 			case err == nil:
 				bodies[missIdx[j]], found[missIdx[j]] = out, true

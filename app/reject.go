@@ -44,7 +44,7 @@ const (
 // every entry when it names none: the change it carried is lost, and a
 // cached answer it should have changed must not stay as if fresh. The next
 // read fills from the database, which has the change.
-func (f *Feed) reject(m *Message, err error) {
+func (f *Feed) reject(m *StreamRecord, err error) {
 	reason := "malformed"
 	if f.reason != nil {
 		reason = f.reason(err)

@@ -72,9 +72,9 @@ func TestFeedRejectLogsEveryRecordUpToARateLimit(t *testing.T) {
 	feed := NewFeed(svc, rejectingDecoder(), FeedConfig{}, slog.New(slog.NewJSONHandler(&logs, nil)))
 	feed.logBurst, feed.logWindow = 5, time.Hour
 
-	var msgs []Message
+	var msgs []StreamRecord
 	for i := range 12 {
-		msgs = append(msgs, Message{Topic: "t.inventory.warehouse_stock_item", Partition: 2, Offset: int64(100 + i), Key: []byte("p42")})
+		msgs = append(msgs, StreamRecord{Topic: "t.inventory.warehouse_stock_item", Partition: 2, Offset: int64(100 + i), Key: []byte("p42")})
 	}
 	feed.Handle(msgs)
 	if got := feed.Rejected()["malformed"]; got != 12 {
@@ -95,7 +95,7 @@ func TestFeedRejectLogsEveryRecordUpToARateLimit(t *testing.T) {
 	feed.mu.Lock()
 	feed.logWindowStart = time.Time{}
 	feed.mu.Unlock()
-	feed.Handle([]Message{{Topic: "x", Offset: 7, Key: []byte("?")}, {Topic: "x", Offset: 8}})
+	feed.Handle([]StreamRecord{{Topic: "x", Offset: 7, Key: []byte("?")}, {Topic: "x", Offset: 8}})
 	lines = logs.lines(t)
 	if len(lines) != 7 {
 		t.Fatalf("%d lines logged after the window, want 7", len(lines))
@@ -139,15 +139,15 @@ func TestFeedRejectEvicts(t *testing.T) {
 		t.Fatal("not served from the cache")
 	}
 
-	feed.Handle([]Message{{Topic: "s", Key: []byte("p1")}})
+	feed.Handle([]StreamRecord{{Topic: "s", Key: []byte("p1")}})
 	if got1, got2 := get(t, svc, 1), get(t, svc, 2); got1 != "1:AMS=6" || got2 != "2:AMS=7" {
 		t.Fatalf("after a rejected record for product 1: %q, %q; want it refilled and product 2 untouched", got1, got2)
 	}
-	feed.Handle([]Message{{Topic: "s", Key: []byte("?")}})
+	feed.Handle([]StreamRecord{{Topic: "s", Key: []byte("?")}})
 	if got := get(t, svc, 2); got != "2:AMS=8" {
 		t.Fatalf("after a rejected record naming no product: %q, want a refill", got)
 	}
-	feed.Handle([]Message{{Topic: "s", Key: []byte("other")}}) // not a stock record: nothing to evict
+	feed.Handle([]StreamRecord{{Topic: "s", Key: []byte("other")}}) // not a stock record: nothing to evict
 	if p, all := feed.Evicted(); p != 1 || all != 1 {
 		t.Errorf("Evicted() = %d, %d; want 1, 1", p, all)
 	}

@@ -5,6 +5,9 @@
 // Column names and primary keys come only from each event's table map
 // (binlog_row_metadata=FULL), never from the current schema, so events
 // replayed after an ALTER TABLE carry the names they were written with.
+//
+// It imports the domain and the relay's ports (relay.Source, relay.Stream);
+// never app or another adapter.
 package binlog
 
 import (

@@ -3,6 +3,8 @@
 // byte arenas with no Go pointers in them, so the garbage collector does not
 // scan them, and the heap does not grow with the number of entries.
 // docs/cache-choice.md has the benchmark behind the choice.
+//
+// It imports the domain and app's Cache port; never another adapter.
 package cache
 
 import (

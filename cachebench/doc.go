@@ -10,4 +10,6 @@
 //	GINTOKI_CACHEBENCH=1 go test ./cachebench -run '^TestMemory$' -v -timeout 20m
 //
 // The figures and the decision they support are in docs/cache-choice.md.
+//
+// It imports no project package: it measures the libraries alone.
 package cachebench

@@ -32,33 +32,33 @@ const (
 var errFlattenedNoOp = errors.New("no op: neither a Debezium change event nor a row flattened by ExtractNewRecordState with its operation; " +
 	"if the connector flattens events, set " + FlattenedSettings)
 
-// decodeFlattened turns a row flattened by ExtractNewRecordState into the
+// parseFlattened turns a row flattened by ExtractNewRecordState into the
 // envelope Debezium would have written: the row is the after image (the
 // before image for a delete, op "d" or __deleted "true"), and the fields
 // added by add.fields are the op and the source block.
-func decodeFlattened(raw json.RawMessage) (decodeEnvelope, error) {
-	var row decodeRow
+func parseFlattened(raw json.RawMessage) (envelope, error) {
+	var row columns
 	if err := json.Unmarshal(raw, &row); err != nil {
-		return decodeEnvelope{}, fmt.Errorf("value: %v", err)
+		return envelope{}, fmt.Errorf("value: %v", err)
 	}
 	rawOp, ok := row[flatOp]
 	if !ok {
-		return decodeEnvelope{}, errFlattenedNoOp
+		return envelope{}, errFlattenedNoOp
 	}
 	var op string
 	if err := json.Unmarshal(rawOp, &op); err != nil {
-		return decodeEnvelope{}, fmt.Errorf("%s: %s is not a string", flatOp, decodeShort(rawOp))
+		return envelope{}, fmt.Errorf("%s: %s is not a string", flatOp, shortJSON(rawOp))
 	}
 	if row[flatFile] == nil || row[flatPos] == nil || row[flatRow] == nil {
-		return decodeEnvelope{}, fmt.Errorf("flattened event (ExtractNewRecordState) without its source position (%s, %s, %s): "+
+		return envelope{}, fmt.Errorf("flattened event (ExtractNewRecordState) without its source position (%s, %s, %s): "+
 			"the change cannot be ordered; set %s", flatFile, flatPos, flatRow, FlattenedSettings)
 	}
-	src := &decodeSource{Pos: row[flatPos], Row: row[flatRow], TsMs: row[flatTsMs]}
+	src := &sourceFields{Pos: row[flatPos], Row: row[flatRow], TsMs: row[flatTsMs]}
 	for field, dst := range map[string]**string{flatFile: &src.File, flatTable: &src.Table} {
-		if v, ok := row[field]; ok && !decodeIsNull(v) {
+		if v, ok := row[field]; ok && !isNull(v) {
 			var s string
 			if err := json.Unmarshal(v, &s); err != nil {
-				return decodeEnvelope{}, fmt.Errorf("%s: %s is not a string", field, decodeShort(v))
+				return envelope{}, fmt.Errorf("%s: %s is not a string", field, shortJSON(v))
 			}
 			*dst = &s
 		}
@@ -70,7 +70,7 @@ func decodeFlattened(raw json.RawMessage) (decodeEnvelope, error) {
 			deleted = true
 		case `"false"`, "false":
 		default:
-			return decodeEnvelope{}, fmt.Errorf("%s: %s is neither true nor false", flatDeleted, decodeShort(v))
+			return envelope{}, fmt.Errorf("%s: %s is neither true nor false", flatDeleted, shortJSON(v))
 		}
 	}
 	for _, f := range []string{flatOp, flatTable, flatFile, flatPos, flatRow, flatTsMs, flatDeleted} {
@@ -78,12 +78,12 @@ func decodeFlattened(raw json.RawMessage) (decodeEnvelope, error) {
 	}
 	image, err := json.Marshal(row)
 	if err != nil {
-		return decodeEnvelope{}, fmt.Errorf("flattened row: %v", err)
+		return envelope{}, fmt.Errorf("flattened row: %v", err)
 	}
-	env := decodeEnvelope{Source: src, Op: &op, Before: json.RawMessage("null"), After: image}
+	env := envelope{Source: src, Op: &op, Before: json.RawMessage("null"), After: image}
 	if op == "d" || deleted {
 		if op != "d" {
-			return decodeEnvelope{}, fmt.Errorf("%s is true but %s is %q", flatDeleted, flatOp, op)
+			return envelope{}, fmt.Errorf("%s is true but %s is %q", flatDeleted, flatOp, op)
 		}
 		env.Before, env.After = image, json.RawMessage("null")
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gintoki/gintoki/app"
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -21,14 +22,14 @@ import (
 // fuzz target checks the decoding and the handlers around it.
 type echoReader struct{}
 
-func (echoReader) Get(_ context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
+func (echoReader) Get(_ context.Context, id inventory.ProductID, _ app.BodyFormat, dst []byte) ([]byte, bool, error) {
 	if err := id.Validate(); err != nil {
 		return dst, false, err
 	}
 	return ProtoRenderer{}.AppendInventory(dst, &inventory.Inventory{Product: id}), false, nil
 }
 
-func (echoReader) GetBatch(_ context.Context, ids []inventory.ProductID, _ int) (app.BatchResult, error) {
+func (echoReader) GetBatch(_ context.Context, ids []inventory.ProductID, _ app.BodyFormat) (app.BatchResult, error) {
 	if len(ids) == 0 || len(ids) > 1000 {
 		return app.BatchResult{}, inventory.Errorf(inventory.CodeInvalid, "bad batch size %d", len(ids))
 	}
@@ -60,7 +61,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add(protowire.AppendTag(nil, 1, protowire.BytesType))                                       // truncated
 	f.Add(append(protowire.AppendTag(nil, 1, protowire.BytesType), 0xff, 0xff, 0xff, 0xff, 0x0f)) // huge length
 	f.Add(protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 7))           // unpacked repeated
-	codec, err := newRawCodec()
+	codec, err := grpcraw.NewCodec()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func FuzzDecodeRequest(f *testing.F) {
 				}
 				continue
 			}
-			raw, ok := resp.(rawMessage)
+			raw, ok := resp.(grpcraw.Message)
 			if !ok {
 				t.Fatalf("%s: response %T", name, resp)
 			}

@@ -81,13 +81,13 @@ type blockingReader struct {
 	release chan struct{}
 }
 
-func (b *blockingReader) Get(ctx context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
+func (b *blockingReader) Get(ctx context.Context, id inventory.ProductID, _ app.BodyFormat, dst []byte) ([]byte, bool, error) {
 	b.entered.Add(1)
 	<-b.release
 	return ProtoRenderer{}.AppendInventory(dst, &inventory.Inventory{Product: id}), false, nil
 }
 
-func (b *blockingReader) GetBatch(context.Context, []inventory.ProductID, int) (app.BatchResult, error) {
+func (b *blockingReader) GetBatch(context.Context, []inventory.ProductID, app.BodyFormat) (app.BatchResult, error) {
 	return app.BatchResult{}, nil
 }
 

@@ -3,6 +3,10 @@
 // standard health service. Responses are pre-encoded protobuf bodies from
 // the cache, written as they are: a hit costs a lookup and a copy, not a
 // marshal.
+//
+// It imports the domain, app's ports, the generated protobuf code,
+// requestid and the shared internal/grpcraw and internal/reqlatency; never
+// another adapter (httpapi, mysql, kafka...).
 package grpcapi
 
 import (

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,33 +19,24 @@ import (
 
 	"github.com/gintoki/gintoki/app"
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/grpcraw"
+	"github.com/gintoki/gintoki/internal/reqlatency"
 	"github.com/gintoki/gintoki/inventory"
 	"github.com/gintoki/gintoki/requestid"
 )
 
-// Reader is the use case the gRPC API serves.
-type Reader interface {
-	// Get's stale is true for an answer the node could not cache and marks
-	// stale (see app.Service.Get).
-	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error)
-	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
-}
-
-var _ Reader = (*app.Service)(nil)
-
 // Server is the gRPC transport.
 type Server struct {
-	reader  Reader
+	reader  app.Reader
 	cfg     Config
-	view    int // index of ProtoRenderer among the Service's renderers
+	format  app.BodyFormat // the Service's format rendered by ProtoRenderer
 	log     *slog.Logger
 	ids     *requestid.Generator
 	health  *health.Server
-	latency *prometheus.HistogramVec
-	// okGet and okBatch observe successful calls of the two methods; other
-	// outcomes are cached in observers, so no call hashes label values.
+	latency *reqlatency.Histogram[observerKey]
+	// okGet and okBatch observe successful calls of the two methods, which
+	// need not even look up the latency's cached observers.
 	okGet, okBatch prometheus.Observer
-	observers      sync.Map // observerKey → prometheus.Observer
 	// stale reports whether the node is behind its staleness bound; such
 	// responses carry the trailer gintoki-stale: true.
 	stale func() bool
@@ -54,8 +44,8 @@ type Server struct {
 
 // Config configures a Server.
 type Config struct {
-	View  int         // renderer index of ProtoRenderer
-	Stale func() bool // optional
+	Format app.BodyFormat // the Service's format rendered by ProtoRenderer
+	Stale  func() bool    // optional
 	// Reflection registers the server reflection service (grpcurl and
 	// other tools list and call methods without the .proto files).
 	Reflection bool
@@ -64,24 +54,19 @@ type Config struct {
 }
 
 // New returns a Server over reader.
-func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
+func New(reader app.Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
 	s := &Server{
-		reader: reader, cfg: cfg, view: cfg.View, log: log, ids: requestid.NewGenerator(),
+		reader: reader, cfg: cfg, format: cfg.Format, log: log, ids: requestid.NewGenerator(),
 		health: health.NewServer(), stale: cfg.Stale,
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:        "gintoki_request_duration_seconds",
-			Help:        "Latency of API requests by transport, route and status code; _count is the request count.",
-			ConstLabels: prometheus.Labels{"transport": "grpc"},
-			Buckets:     []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "code"}),
+		latency: reqlatency.New("grpc", func(k observerKey) (string, string) { return k.method, k.code.String() }),
 	}
 	if s.stale == nil {
 		s.stale = func() bool { return false }
 	}
-	s.okGet = s.latency.WithLabelValues(inventoryv1.InventoryService_GetInventory_FullMethodName, codes.OK.String())
-	s.okBatch = s.latency.WithLabelValues(inventoryv1.InventoryService_BatchGetInventory_FullMethodName, codes.OK.String())
+	s.okGet = s.latency.Observer(observerKey{inventoryv1.InventoryService_GetInventory_FullMethodName, codes.OK})
+	s.okBatch = s.latency.Observer(observerKey{inventoryv1.InventoryService_BatchGetInventory_FullMethodName, codes.OK})
 	if reg != nil {
-		reg.MustRegister(s.latency)
+		reg.MustRegister(s.latency.Collector())
 	}
 	return s
 }
@@ -102,7 +87,7 @@ const streamWorkersPerProc = 16
 // runtime's adaptive initial stack size stays small, and the copying took a
 // fifth of the server's CPU under load.
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) (*grpc.Server, error) {
-	codec, err := newRawCodec()
+	codec, err := grpcraw.NewCodec()
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +118,7 @@ func (s *Server) SetServing(serving bool) {
 func (s *Server) Shutdown() { s.health.Shutdown() }
 
 // serviceDesc mirrors the generated InventoryService_ServiceDesc, with
-// handlers that return pre-encoded bodies (rawMessage) instead of messages.
+// handlers that return pre-encoded bodies (grpcraw.Message) instead of messages.
 var serviceDesc = grpc.ServiceDesc{
 	ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
 	HandlerType: (*any)(nil),
@@ -152,14 +137,14 @@ func handleGet(srv any, ctx context.Context, dec func(any) error, interceptor gr
 		return nil, status.Errorf(codes.InvalidArgument, "malformed request: %v", err)
 	}
 	call := func(ctx context.Context, _ any) (any, error) {
-		body, stale, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.view, nil)
+		body, stale, err := s.reader.Get(ctx, inventory.ProductID(req.GetProductId()), s.format, nil)
 		if err != nil {
 			return nil, toStatus(err)
 		}
 		if stale {
 			_ = grpc.SetTrailer(ctx, staleTrailer)
 		}
-		return rawMessage(body), nil
+		return grpcraw.Message(body), nil
 	}
 	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_GetInventory_FullMethodName}, call)
 }
@@ -175,7 +160,7 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		for i, id := range req.GetProductIds() {
 			ids[i] = inventory.ProductID(id)
 		}
-		res, err := s.reader.GetBatch(ctx, ids, s.view)
+		res, err := s.reader.GetBatch(ctx, ids, s.format)
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -187,7 +172,7 @@ func handleBatch(srv any, ctx context.Context, dec func(any) error, interceptor 
 		for _, b := range res.Bodies {
 			size += len(b) + 3
 		}
-		return rawMessage(appendBatch(make([]byte, 0, size), res)), nil
+		return grpcraw.Message(appendBatch(make([]byte, 0, size), res)), nil
 	}
 	return interceptor(ctx, &req, &grpc.UnaryServerInfo{Server: srv, FullMethod: inventoryv1.InventoryService_BatchGetInventory_FullMethodName}, call)
 }
@@ -231,6 +216,7 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	return handler(ctx, req)
 }
 
+// observerKey is what the latency histogram is labelled by.
 type observerKey struct {
 	method string
 	code   codes.Code
@@ -245,11 +231,5 @@ func (s *Server) observer(method string, code codes.Code) prometheus.Observer {
 			return s.okBatch
 		}
 	}
-	k := observerKey{method, code}
-	if o, ok := s.observers.Load(k); ok {
-		return o.(prometheus.Observer)
-	}
-	o := s.latency.WithLabelValues(method, code.String())
-	s.observers.Store(k, o)
-	return o
+	return s.latency.Observer(observerKey{method, code})
 }

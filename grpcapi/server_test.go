@@ -49,12 +49,12 @@ type fakeReader struct {
 	get func(id inventory.ProductID) ([]byte, error)
 }
 
-func (f fakeReader) Get(_ context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
+func (f fakeReader) Get(_ context.Context, id inventory.ProductID, _ app.BodyFormat, dst []byte) ([]byte, bool, error) {
 	b, err := f.get(id)
 	return append(dst, b...), false, err
 }
 
-func (f fakeReader) GetBatch(context.Context, []inventory.ProductID, int) (app.BatchResult, error) {
+func (f fakeReader) GetBatch(context.Context, []inventory.ProductID, app.BodyFormat) (app.BatchResult, error) {
 	return app.BatchResult{}, inventory.Errorf(inventory.CodeInvalid, "batch is empty")
 }
 

@@ -84,7 +84,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, reqID strin
 	if err != nil {
 		return writeError(w, err)
 	}
-	res, err := s.reader.GetBatch(r.Context(), ids, s.cfg.View)
+	res, err := s.reader.GetBatch(r.Context(), ids, s.cfg.Format)
 	if err != nil {
 		return s.fail(w, err, reqID)
 	}

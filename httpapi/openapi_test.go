@@ -82,44 +82,46 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	answered := map[string]bool{}
 	for _, tc := range requests {
-		req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
-		if tc.body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		if rec.Code != tc.status {
-			t.Errorf("%s %s = %d, want %d", tc.method, tc.target, rec.Code, tc.status)
-			continue
-		}
-		route, params, err := router.FindRoute(req)
-		if tc.status == 405 {
-			// The router knows the path but not the method: the 405 is
-			// described as the operations' shared error response.
-			if err == nil {
-				t.Errorf("%s %s: the description has the operation the server refuses", tc.method, tc.target)
+		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			if tc.body != "" {
+				req.Header.Set("Content-Type", "application/json")
 			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s %s: not described: %v", tc.method, tc.target, err)
-			continue
-		}
-		answered[route.Method+" "+route.Path] = true
-		in := &openapi3filter.RequestValidationInput{Request: httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body)), PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
-		in.Request.Header = req.Header
-		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && tc.status < 400 {
-			t.Errorf("%s %s: the request does not match the description: %v", tc.method, tc.target, err)
-		}
-		resp := rec.Result()
-		body, _ := io.ReadAll(resp.Body)
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
-			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
-		out.SetBodyBytes(body)
-		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-			t.Errorf("%s %s: the %d response does not match the description: %v", tc.method, tc.target, resp.StatusCode, err)
-		}
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Errorf("%s %s = %d, want %d", tc.method, tc.target, rec.Code, tc.status)
+				return
+			}
+			route, params, err := router.FindRoute(req)
+			if tc.status == 405 {
+				// The router knows the path but not the method: the 405 is
+				// described as the operations' shared error response.
+				if err == nil {
+					t.Errorf("%s %s: the description has the operation the server refuses", tc.method, tc.target)
+				}
+				return
+			}
+			if err != nil {
+				t.Errorf("%s %s: not described: %v", tc.method, tc.target, err)
+				return
+			}
+			answered[route.Method+" "+route.Path] = true
+			in := &openapi3filter.RequestValidationInput{Request: httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body)), PathParams: params, Route: route,
+				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+			in.Request.Header = req.Header
+			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && tc.status < 400 {
+				t.Errorf("%s %s: the request does not match the description: %v", tc.method, tc.target, err)
+			}
+			resp := rec.Result()
+			body, _ := io.ReadAll(resp.Body)
+			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+				Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+			out.SetBodyBytes(body)
+			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+				t.Errorf("%s %s: the %d response does not match the description: %v", tc.method, tc.target, resp.StatusCode, err)
+			}
+		})
 	}
 	for _, op := range described {
 		if !answered[op] {

@@ -51,13 +51,15 @@ func TestMethodNotAllowed(t *testing.T) {
 		{"GET", "/v1/products/1", 404, ""},
 	}
 	for _, tc := range tests {
-		rec := do(t, s, tc.method, tc.path, "")
-		if rec.Code != tc.status || rec.Header().Get("Allow") != tc.allow {
-			t.Errorf("%s %s = %d Allow %q, want %d Allow %q", tc.method, tc.path, rec.Code, rec.Header().Get("Allow"), tc.status, tc.allow)
-		}
-		if tc.status == 405 && !strings.Contains(rec.Body.String(), `"code":405`) {
-			t.Errorf("%s %s: body %s", tc.method, tc.path, rec.Body)
-		}
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			rec := do(t, s, tc.method, tc.path, "")
+			if rec.Code != tc.status || rec.Header().Get("Allow") != tc.allow {
+				t.Errorf("%s %s = %d Allow %q, want %d Allow %q", tc.method, tc.path, rec.Code, rec.Header().Get("Allow"), tc.status, tc.allow)
+			}
+			if tc.status == 405 && !strings.Contains(rec.Body.String(), `"code":405`) {
+				t.Errorf("%s %s: body %s", tc.method, tc.path, rec.Body)
+			}
+		})
 	}
 }
 
@@ -107,14 +109,16 @@ func TestBatchParsing(t *testing.T) {
 		{`{"product_ids":[1]}` + strings.Repeat(" ", 2000), 400, "over 1024 bytes"},
 	}
 	for _, tc := range tests {
-		rec := do(t, s, "POST", "/v1/inventory:batchGet", tc.body)
-		if rec.Code != tc.status {
-			t.Errorf("%.40q: %d %s, want %d", tc.body, rec.Code, rec.Body, tc.status)
-			continue
-		}
-		if tc.status == 200 && rec.Body.String() != tc.want || tc.status != 200 && !strings.Contains(rec.Body.String(), tc.want) {
-			t.Errorf("%.40q: %s, want %s", tc.body, rec.Body, tc.want)
-		}
+		t.Run(fmt.Sprintf("%.40q", tc.body), func(t *testing.T) {
+			rec := do(t, s, "POST", "/v1/inventory:batchGet", tc.body)
+			if rec.Code != tc.status {
+				t.Errorf("%.40q: %d %s, want %d", tc.body, rec.Code, rec.Body, tc.status)
+				return
+			}
+			if tc.status == 200 && rec.Body.String() != tc.want || tc.status != 200 && !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("%.40q: %s, want %s", tc.body, rec.Body, tc.want)
+			}
+		})
 	}
 }
 

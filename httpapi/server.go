@@ -2,6 +2,9 @@
 // process as the gRPC API and over the same use case (no extra hop), plus
 // /metrics, /healthz, /readyz and the OpenAPI description. Bodies come
 // pre-encoded from the cache: a hit costs a lookup and a write of bytes.
+//
+// It imports the domain, app's ports, requestid and internal/reqlatency;
+// never another adapter, nor the generated protobuf code.
 package httpapi
 
 import (
@@ -12,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,23 +24,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gintoki/gintoki/app"
+	"github.com/gintoki/gintoki/internal/reqlatency"
 	"github.com/gintoki/gintoki/inventory"
 	"github.com/gintoki/gintoki/requestid"
 )
 
-// Reader is the use case the HTTP API serves.
-type Reader interface {
-	// Get's stale is true for an answer the node could not cache and marks
-	// stale (see app.Service.Get).
-	Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error)
-	GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error)
-}
-
-var _ Reader = (*app.Service)(nil)
-
 // Config configures a Server.
 type Config struct {
-	View int // renderer index of JSONRenderer among the Service's renderers
+	Format app.BodyFormat // the Service's format rendered by JSONRenderer
 	// MaxBodyBytes bounds a batch request body (default 1 MiB).
 	MaxBodyBytes int64
 	// AccessLogEvery logs one request in N (0: access logging off). Error
@@ -56,17 +51,14 @@ type Config struct {
 
 // Server is the HTTP transport.
 type Server struct {
-	reader  Reader
-	cfg     Config
-	log     *slog.Logger
-	ids     *requestid.Generator
-	mux     *http.ServeMux
-	latency *prometheus.HistogramVec
-	// observers caches latency observers by route and status, so the hit
-	// path does not hash label values.
-	observers sync.Map // observerKey → prometheus.Observer
-	requests  atomic.Uint64
-	bufs      sync.Pool // *[]byte response buffers
+	reader   app.Reader
+	cfg      Config
+	log      *slog.Logger
+	ids      *requestid.Generator
+	mux      *http.ServeMux
+	latency  *reqlatency.Histogram[observerKey]
+	requests atomic.Uint64
+	bufs     sync.Pool // *[]byte response buffers
 	// routes lists the registered routes as "METHOD /path" (the OpenAPI
 	// test compares them with the description).
 	routes []string
@@ -78,6 +70,7 @@ type Server struct {
 	loggedAt time.Time
 }
 
+// observerKey is what the latency histogram is labelled by.
 type observerKey struct {
 	route  string
 	status int
@@ -92,7 +85,7 @@ var (
 var openAPI []byte
 
 // New returns a Server over reader.
-func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
+func New(reader app.Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -104,16 +97,11 @@ func New(reader Reader, cfg Config, log *slog.Logger, reg prometheus.Registerer)
 	}
 	s := &Server{
 		reader: reader, cfg: cfg, log: log, ids: requestid.NewGenerator(), mux: http.NewServeMux(),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:        "gintoki_request_duration_seconds",
-			Help:        "Latency of API requests by transport, route and status code; _count is the request count.",
-			ConstLabels: prometheus.Labels{"transport": "http"},
-			Buckets:     []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "code"}),
+		latency: reqlatency.New("http", func(k observerKey) (string, string) { return k.route, strconv.Itoa(k.status) }),
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	if reg != nil {
-		reg.MustRegister(s.latency)
+		reg.MustRegister(s.latency.Collector())
 	}
 	s.handleRoute("GET /v1/products/{product_id}/inventory", s.route("get_inventory", s.handleGet))
 	s.handleRoute("GET /cache", s.route("cache", s.handleCache))
@@ -172,7 +160,7 @@ func (s *Server) route(name string, h handler) http.Handler {
 				status = writeError(w, inventory.Errorf(inventory.CodeInternal, "internal error"))
 			}
 			d := time.Since(start)
-			s.observer(name, status).Observe(d.Seconds())
+			s.latency.Observer(observerKey{name, status}).Observe(d.Seconds())
 			if n := s.cfg.AccessLogEvery; status >= 500 || n > 0 && s.requests.Add(1)%n == 0 {
 				s.log.Info("http request", "request_id", id, "route", name, "method", r.Method,
 					"path", r.URL.Path, "status", status, "duration_ms", float64(d.Microseconds())/1000)
@@ -180,16 +168,6 @@ func (s *Server) route(name string, h handler) http.Handler {
 		}()
 		status = h(w, r, id)
 	})
-}
-
-func (s *Server) observer(route string, status int) prometheus.Observer {
-	k := observerKey{route, status}
-	if o, ok := s.observers.Load(k); ok {
-		return o.(prometheus.Observer)
-	}
-	o := s.latency.WithLabelValues(route, fmt.Sprint(status))
-	s.observers.Store(k, o)
-	return o
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, reqID string) int {
@@ -213,7 +191,7 @@ func (s *Server) handleCache(w http.ResponseWriter, r *http.Request, reqID strin
 func (s *Server) writeOne(w http.ResponseWriter, r *http.Request, id inventory.ProductID, reqID string) int {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	body, stale, err := s.reader.Get(r.Context(), id, s.cfg.View, (*bp)[:0])
+	body, stale, err := s.reader.Get(r.Context(), id, s.cfg.Format, (*bp)[:0])
 	*bp = body[:0]
 	if err != nil {
 		return s.fail(w, err, reqID)

@@ -20,12 +20,12 @@ type fakeReader struct {
 	get func(ctx context.Context, id inventory.ProductID) ([]byte, error)
 }
 
-func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ int, dst []byte) ([]byte, bool, error) {
+func (f fakeReader) Get(ctx context.Context, id inventory.ProductID, _ app.BodyFormat, dst []byte) ([]byte, bool, error) {
 	b, err := f.get(ctx, id)
 	return append(dst, b...), false, err
 }
 
-func (f fakeReader) GetBatch(ctx context.Context, ids []inventory.ProductID, _ int) (app.BatchResult, error) {
+func (f fakeReader) GetBatch(ctx context.Context, ids []inventory.ProductID, _ app.BodyFormat) (app.BatchResult, error) {
 	var res app.BatchResult
 	if len(ids) == 0 {
 		return res, inventory.Errorf(inventory.CodeInvalid, "batch is empty")
@@ -81,22 +81,24 @@ func TestErrorMapping(t *testing.T) {
 		{"/v1/products/x/inventory", 400, "INVALID_ARGUMENT"},
 	}
 	for _, tc := range tests {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", tc.path, nil)
-		req.Header.Set("X-Request-Id", "rid-"+tc.path[13:14])
-		s.ServeHTTP(rec, req)
-		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.name) {
-			t.Errorf("GET %s = %d %s, want %d %s", tc.path, rec.Code, rec.Body, tc.status, tc.name)
-		}
-		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-			t.Errorf("GET %s: content type %q", tc.path, ct)
-		}
-		if strings.Contains(rec.Body.String(), "boom") || strings.Contains(rec.Body.String(), "EOF") {
-			t.Errorf("GET %s: internal detail reached the client: %s", tc.path, rec.Body)
-		}
-		if rec.Header().Get("X-Request-Id") != "rid-"+tc.path[13:14] {
-			t.Errorf("GET %s: request id %q", tc.path, rec.Header().Get("X-Request-Id"))
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set("X-Request-Id", "rid-"+tc.path[13:14])
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.name) {
+				t.Errorf("GET %s = %d %s, want %d %s", tc.path, rec.Code, rec.Body, tc.status, tc.name)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("GET %s: content type %q", tc.path, ct)
+			}
+			if strings.Contains(rec.Body.String(), "boom") || strings.Contains(rec.Body.String(), "EOF") {
+				t.Errorf("GET %s: internal detail reached the client: %s", tc.path, rec.Body)
+			}
+			if rec.Header().Get("X-Request-Id") != "rid-"+tc.path[13:14] {
+				t.Errorf("GET %s: request id %q", tc.path, rec.Header().Get("X-Request-Id"))
+			}
+		})
 	}
 	if !strings.Contains(logs.String(), `"request_id":"rid-6"`) || !strings.Contains(logs.String(), "unexpected EOF") {
 		t.Errorf("the internal error was not logged with its request id:\n%s", logs.String())

@@ -20,10 +20,12 @@ func TestParsePosition(t *testing.T) {
 		{"mysql-bin.x1", Position{}, true},
 	}
 	for _, tc := range tests {
-		got, err := ParsePosition(tc.file, 7, 1)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("ParsePosition(%q) = %v, %v; want %v, err %v", tc.file, got, err, tc.want, tc.wantErr)
-		}
+		t.Run(tc.file, func(t *testing.T) {
+			got, err := ParsePosition(tc.file, 7, 1)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("ParsePosition(%q) = %v, %v; want %v, err %v", tc.file, got, err, tc.want, tc.wantErr)
+			}
+		})
 	}
 }
 
@@ -61,9 +63,11 @@ func TestErrorCode(t *testing.T) {
 		{errors.New("boom"), CodeInternal},
 	}
 	for _, tc := range tests {
-		if got := ErrorCode(tc.err); got != tc.want {
-			t.Errorf("ErrorCode(%v) = %v, want %v", tc.err, got, tc.want)
-		}
+		t.Run(fmt.Sprint(tc.err), func(t *testing.T) {
+			if got := ErrorCode(tc.err); got != tc.want {
+				t.Errorf("ErrorCode(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 	if ErrorMessage(errors.New("secret detail")) != "internal error" {
 		t.Error("internal error details leak to clients")
@@ -142,9 +146,11 @@ func TestDirectoryRefresh(t *testing.T) {
 		{4, Warehouse{4, "D", true}, true},
 	}
 	for _, tc := range tests {
-		if got, ok := nd.Lookup(tc.id); ok != tc.exists || got != tc.want {
-			t.Errorf("Lookup(%d) = %v %v, want %v %v", tc.id, got, ok, tc.want, tc.exists)
-		}
+		t.Run(fmt.Sprint(tc.id), func(t *testing.T) {
+			if got, ok := nd.Lookup(tc.id); ok != tc.exists || got != tc.want {
+				t.Errorf("Lookup(%d) = %v %v, want %v %v", tc.id, got, ok, tc.want, tc.exists)
+			}
+		})
 	}
 	if nd.Epoch() <= d.Epoch() {
 		t.Error("a refresh did not bump the epoch")

@@ -92,7 +92,7 @@ func NewCheckpoint(cfg CheckpointConfig) (*Checkpoint, error) {
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
-		kgo.WithLogger(publisherLogger{log}),
+		kgo.WithLogger(clientLogger{log}),
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka checkpoint: %w", err)
@@ -149,7 +149,7 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 	cons, err := kgo.NewClient(append(c.security,
 		kgo.SeedBrokers(c.brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: parts}),
-		kgo.WithLogger(publisherLogger{c.log}),
+		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
 		return relay.Position{}, fmt.Errorf("checkpoint consumer: %w", err)

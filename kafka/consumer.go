@@ -45,7 +45,7 @@ type ConsumerConfig struct {
 // and when it has caught up with where the topics were when it attached.
 type Consumer struct {
 	cfg    ConsumerConfig
-	handle func([]app.Message)
+	handle func([]app.StreamRecord)
 	// security holds the client options of cfg.Security, every client's.
 	security []kgo.Opt
 	log      *slog.Logger
@@ -66,7 +66,7 @@ type Consumer struct {
 var _ app.Stream = (*Consumer)(nil)
 
 // NewConsumer returns a Consumer; Run starts it.
-func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, error) {
+func NewConsumer(cfg ConsumerConfig, handle func([]app.StreamRecord)) (*Consumer, error) {
 	if len(cfg.Brokers) == 0 || len(cfg.Topics) == 0 {
 		return nil, errors.New("kafka consumer: brokers and topics are required")
 	}
@@ -95,7 +95,7 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.Message)) (*Consumer, err
 // Run attaches (retrying until the broker answers), then consumes until ctx
 // ends. It returns nil when ctx ends. Call it once.
 func (c *Consumer) Run(ctx context.Context) error {
-	admClient, err := kgo.NewClient(append(c.clientOpts(), kgo.WithLogger(publisherLogger{c.log}))...)
+	admClient, err := kgo.NewClient(append(c.clientOpts(), kgo.WithLogger(clientLogger{c.log}))...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
@@ -114,7 +114,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(since)),
 		kgo.MetadataMaxAge(5*time.Second),
 		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.WithLogger(publisherLogger{c.log}),
+		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
@@ -127,7 +127,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	wg.Go(func() { c.probeLoop(probeCtx, adm) })
 	defer wg.Wait()
 
-	var batch []app.Message
+	var batch []app.StreamRecord
 	for {
 		fetches := client.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -142,11 +142,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			batch = batch[:0]
 			for _, r := range p.Records {
-				batch = append(batch, app.Message{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value})
+				batch = append(batch, app.StreamRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value})
 			}
 			c.handle(batch)
 			last := p.Records[len(p.Records)-1]
-			c.consumed(tp{last.Topic, last.Partition}, last.Offset+1)
+			c.consumed(topicPartition{last.Topic, last.Partition}, last.Offset+1)
 		})
 	}
 }
@@ -229,9 +229,9 @@ func (c *Consumer) tryAttach(ctx context.Context, adm *kadm.Client) (int64, erro
 	return since, nil
 }
 
-func offsetMap(offs kadm.ListedOffsets) map[tp]int64 {
-	m := map[tp]int64{}
-	offs.Each(func(o kadm.ListedOffset) { m[tp{o.Topic, o.Partition}] = o.Offset })
+func offsetMap(offs kadm.ListedOffsets) map[topicPartition]int64 {
+	m := map[topicPartition]int64{}
+	offs.Each(func(o kadm.ListedOffset) { m[topicPartition{o.Topic, o.Partition}] = o.Offset })
 	return m
 }
 
@@ -244,7 +244,7 @@ func (c *Consumer) publishHorizon() {
 	}
 }
 
-func (c *Consumer) consumed(k tp, next int64) {
+func (c *Consumer) consumed(k topicPartition, next int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prog.consumed(k, next)
@@ -306,11 +306,7 @@ func (c *Consumer) Horizon() app.StreamHorizon { return *c.horizon.Load() }
 func (c *Consumer) State() app.StreamState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := app.StreamState{Attached: c.attached, ProbeError: c.probeErr}
-	for _, p := range c.prog.parts {
-		st.LagRecords += max(p.end-p.next, 0)
-	}
-	return st
+	return app.StreamState{Attached: c.attached, ProbeError: c.probeErr, LagRecords: c.prog.lag()}
 }
 
 // Status is the consumer's view of its own progress.
@@ -341,7 +337,7 @@ func (c *Consumer) Status() Status {
 	defer c.mu.Unlock()
 	st := Status{Attached: c.attached, AttachedAt: c.attachedAt, CaughtUp: c.prog.caughtUp(), LastProbe: c.lastProbe, ProbeError: c.probeErr, Horizon: *c.horizon.Load()}
 	for k, p := range c.prog.parts {
-		lag := max(p.end-p.next, 0)
+		lag := p.lag()
 		st.LagRecords += lag
 		st.Partitions = append(st.Partitions, PartitionStatus{Topic: k.topic, Partition: k.partition, LagRecords: lag, CaughtUpAt: p.caughtUpAt})
 	}

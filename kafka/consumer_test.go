@@ -58,7 +58,7 @@ func TestConsumerHorizon(t *testing.T) {
 			}
 			return time.Time{}
 		},
-	}, func(msgs []app.Message) {
+	}, func(msgs []app.StreamRecord) {
 		gate.Lock()
 		defer gate.Unlock()
 		handled.Add(int64(len(msgs)))

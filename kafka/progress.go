@@ -4,8 +4,8 @@ import (
 	"time"
 )
 
-// tp names one partition of one topic.
-type tp struct {
+// topicPartition names one partition of one topic.
+type topicPartition struct {
 	topic     string
 	partition int32
 }
@@ -19,7 +19,7 @@ type tp struct {
 type probe struct {
 	sent   time.Time
 	source time.Time
-	ends   map[tp]int64
+	ends   map[topicPartition]int64
 }
 
 // partState is one partition's progress.
@@ -44,7 +44,7 @@ const maxPending = 64
 // that built up while the process could not probe (paused, say) counts from
 // the last probe it had caught up with. It is not safe for concurrent use.
 type progress struct {
-	parts   map[tp]*partState
+	parts   map[topicPartition]*partState
 	pending []probe // probes not yet read up to by every partition, oldest first
 	// horizon is the latest probe every partition has read up to (zero
 	// sent: none yet). The first probe is the one taken when attaching,
@@ -53,12 +53,25 @@ type progress struct {
 	horizon probe
 }
 
-func newProgress() *progress { return &progress{parts: map[tp]*partState{}} }
+func newProgress() *progress { return &progress{parts: map[topicPartition]*partState{}} }
+
+// lag is how many records of the partition were not yet consumed at the
+// last probe (0 once it has consumed past the probe's end).
+func (ps *partState) lag() int64 { return max(ps.end-ps.next, 0) }
+
+// lag is the sum of every partition's lag.
+func (p *progress) lag() int64 {
+	var n int64
+	for _, ps := range p.parts {
+		n += ps.lag()
+	}
+	return n
+}
 
 // attach records where consumption starts in each partition (starts) and
 // the end offsets listed when attaching, at sent, which are the catch-up
 // target and the first probe.
-func (p *progress) attach(sent, source time.Time, starts, ends map[tp]int64) {
+func (p *progress) attach(sent, source time.Time, starts, ends map[topicPartition]int64) {
 	for k, end := range ends {
 		next := end
 		if s, ok := starts[k]; ok && s >= 0 && s < end {
@@ -69,7 +82,7 @@ func (p *progress) attach(sent, source time.Time, starts, ends map[tp]int64) {
 	p.probed(probe{sent: sent, source: source, ends: ends})
 }
 
-func (p *progress) part(k tp) *partState {
+func (p *progress) part(k topicPartition) *partState {
 	ps := p.parts[k]
 	if ps == nil { // a topic or partition created after attaching
 		ps = &partState{}
@@ -80,7 +93,7 @@ func (p *progress) part(k tp) *partState {
 
 // consumed records that every record of partition k before next has been
 // handed to the handler.
-func (p *progress) consumed(k tp, next int64) {
+func (p *progress) consumed(k topicPartition, next int64) {
 	ps := p.part(k)
 	ps.next = next
 	for _, pr := range p.pending {

@@ -1,5 +1,8 @@
 // Package kafka adapts Apache Kafka, through franz-go: the relay's
 // Publisher produces change events, and the service's consumer reads them.
+//
+// It imports the domain and the ports of app and relay; never another
+// adapter (decoding records is debezium's job, handed in as app.Decoder).
 package kafka
 
 import (
@@ -83,7 +86,7 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 		// No linger: a change should leave at once. Records still batch
 		// while the previous produce request to a broker is in flight.
 		kgo.ProducerLinger(0),
-		kgo.WithLogger(publisherLogger{log}),
+		kgo.WithLogger(clientLogger{log}),
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
@@ -203,18 +206,4 @@ func (p *Publisher) markKnown(topic string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.known[topic] = true
-}
-
-// publisherLogger passes franz-go's warnings and errors to slog; its info
-// and debug lines are too chatty for the relay's log.
-type publisherLogger struct{ log *slog.Logger }
-
-func (l publisherLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
-
-func (l publisherLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	lv := slog.LevelWarn
-	if level == kgo.LogLevelError {
-		lv = slog.LevelError
-	}
-	l.log.Log(context.Background(), lv, "kafka: "+msg, keyvals...)
 }

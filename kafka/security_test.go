@@ -67,9 +67,9 @@ func TestSecurityPublishAndConsume(t *testing.T) {
 			if err := publisherTestPublish(t, pub, relay.Message{Topic: topic, Key: []byte("k"), Value: []byte("v")}); err != nil {
 				t.Fatalf("publish: %v", err)
 			}
-			got := make(chan app.Message, 1)
+			got := make(chan app.StreamRecord, 1)
 			cons, err := NewConsumer(ConsumerConfig{Brokers: brokers, Topics: []string{topic}, ReplayWindow: time.Hour, Security: tt.sec},
-				func(ms []app.Message) {
+				func(ms []app.StreamRecord) {
 					for _, m := range ms {
 						select {
 						case got <- m:

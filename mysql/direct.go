@@ -19,16 +19,18 @@ type Direct struct {
 	maxBatch  int
 }
 
+var _ app.Reader = (*Direct)(nil)
+
 // NewDirect returns a Direct over store, rendering with renderers (indexed
-// by view, as app.Service's) and refusing batches over maxBatch ids.
+// by format, as app.Service's) and refusing batches over maxBatch ids.
 func NewDirect(store *Store, renderers []app.Renderer, maxBatch int) *Direct {
 	return &Direct{store: store, renderers: renderers, maxBatch: maxBatch}
 }
 
-// Get appends product id's body, rendered by renderer number view, to dst.
+// Get appends product id's body, rendered by renderer number format, to dst.
 // stale is always false. Errors are *inventory.Error (CodeInvalid,
 // CodeNotFound, CodeUnavailable) or the context's error.
-func (d *Direct) Get(ctx context.Context, id inventory.ProductID, view int, dst []byte) (body []byte, stale bool, err error) {
+func (d *Direct) Get(ctx context.Context, id inventory.ProductID, format app.BodyFormat, dst []byte) (body []byte, stale bool, err error) {
 	if err := id.Validate(); err != nil {
 		return dst, false, err
 	}
@@ -41,13 +43,13 @@ func (d *Direct) Get(ctx context.Context, id inventory.ProductID, view int, dst 
 	if !ok {
 		return dst, false, inventory.Errorf(inventory.CodeNotFound, "product %d not found", int64(id))
 	}
-	return d.renderers[view].AppendInventory(dst, &inv), false, nil
+	return d.renderers[format].AppendInventory(dst, &inv), false, nil
 }
 
 // GetBatch reads many products in one snapshot, with app.Service.GetBatch's
 // rules: duplicates answered once, bodies in the order of first
 // appearance, unknown ids listed in request order.
-func (d *Direct) GetBatch(ctx context.Context, ids []inventory.ProductID, view int) (app.BatchResult, error) {
+func (d *Direct) GetBatch(ctx context.Context, ids []inventory.ProductID, format app.BodyFormat) (app.BatchResult, error) {
 	switch {
 	case len(ids) == 0:
 		return app.BatchResult{}, inventory.Errorf(inventory.CodeInvalid, "batch is empty")
@@ -73,7 +75,7 @@ func (d *Direct) GetBatch(ctx context.Context, ids []inventory.ProductID, view i
 	for _, id := range uniq {
 		rec := inventory.NewRecord(id, snap.Pos, snap.Stock[id])
 		if inv, ok := dir.View(&rec); ok {
-			res.Bodies = append(res.Bodies, d.renderers[view].AppendInventory(nil, &inv))
+			res.Bodies = append(res.Bodies, d.renderers[format].AppendInventory(nil, &inv))
 		} else {
 			res.NotFound = append(res.NotFound, id)
 		}

@@ -21,6 +21,11 @@ type fakeSource struct {
 	from     []Position // guarded by mu: every position Open was given
 	closed   bool       // guarded by mu
 	caughtUp time.Time  // guarded by mu
+	// samples counts the calls of CaughtUpAt (guarded by mu): the relay
+	// asks on every heartbeat tick and checkpoint tick, so a count that
+	// moved on by two since a test changed something proves that the
+	// relay's loop went once through a whole tick that saw the change.
+	samples int
 }
 
 // setCaughtUp makes the stream say the source was caught up at t.
@@ -28,6 +33,24 @@ func (s *fakeSource) setCaughtUp(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.caughtUp = t
+}
+
+// sampled returns how many times the relay has asked CaughtUpAt.
+func (s *fakeSource) sampled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.samples
+}
+
+// waitTick waits until the relay's loop has gone through a whole tick that
+// began after this call: ticks run one at a time on Run's goroutine, and
+// each asks CaughtUpAt first, so the second call after now starts only
+// once the tick of the first has finished, and whatever it decided to
+// publish has been handed to the publisher.
+func (s *fakeSource) waitTick(tb testing.TB) {
+	tb.Helper()
+	n := s.sampled()
+	waitFor(tb, "a whole tick of the relay's loop", func() bool { return s.sampled() >= n+2 })
 }
 
 func newFakeSource(start Position) *fakeSource {
@@ -63,6 +86,7 @@ func (s *fakeStream) Next(ctx context.Context) (Transaction, error) {
 func (s *fakeStream) CaughtUpAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.samples++
 	return s.caughtUp
 }
 
@@ -482,7 +506,10 @@ func TestRunCountsItsWork(t *testing.T) {
 // Heartbeats go out when the source says it is caught up since the last
 // one and nothing is in flight; a failed one does not stop the relay.
 func TestRunPublishesHeartbeats(t *testing.T) {
-	h := startRelay(t, &memCheckpoint{}, func(c *Config) { c.HeartbeatInterval = 2 * time.Millisecond })
+	h := startRelay(t, &memCheckpoint{}, func(c *Config) {
+		c.HeartbeatInterval = 2 * time.Millisecond
+		c.CheckpointInterval = time.Hour // every tick that asks CaughtUpAt is a heartbeat's
+	})
 	st := h.r.Stats()
 	waitFor(t, "the stream to open", st.Streaming)
 	isBeat := func(c publishCall) bool { return len(c.msgs) == 1 && c.msgs[0].Topic == "heartbeat" }
@@ -494,7 +521,7 @@ func TestRunPublishesHeartbeats(t *testing.T) {
 		t.Fatalf("first batch %+v, want a heartbeat at %v", b[0], t1)
 	}
 	b[0].done(errors.New("broker says no")) // logged, not fatal
-	time.Sleep(20 * time.Millisecond)       // ten intervals: no heartbeat without news
+	h.src.waitTick(t)                       // a heartbeat tick: none without news
 	if n := h.pub.count(); n != 1 {
 		t.Fatalf("%d batches after one heartbeat and no news, want 1", n)
 	}
@@ -503,7 +530,7 @@ func TestRunPublishesHeartbeats(t *testing.T) {
 	h.src.txs <- tx(100, change("a", OpCreate, 50))
 	b = h.pub.waitBatches(t, 2)
 	h.src.setCaughtUp(t1.Add(time.Second))
-	time.Sleep(20 * time.Millisecond)
+	h.src.waitTick(t)
 	if n := h.pub.count(); n != 2 {
 		t.Fatalf("%d batches while a transaction is in flight, want 2", n)
 	}
@@ -528,7 +555,7 @@ func TestRunWithoutHeartbeats(t *testing.T) {
 	h := startRelay(t, &memCheckpoint{}, func(c *Config) { c.HeartbeatInterval = -1 })
 	waitFor(t, "the stream to open", h.r.Stats().Streaming)
 	h.src.setCaughtUp(time.Now())
-	time.Sleep(20 * time.Millisecond)
+	h.src.waitTick(t) // a checkpoint tick saw the news; no heartbeat tick exists
 	if n := h.pub.count(); n != 0 {
 		t.Fatalf("%d batches with heartbeats off, want 0", n)
 	}

@@ -3,6 +3,8 @@
 // returned in the response and present in every log line of the request.
 // The transports keep the id in a local variable and pass it to each log
 // call: nothing below them logs per request.
+//
+// It imports only the standard library.
 package requestid
 
 import (

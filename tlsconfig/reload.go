@@ -3,6 +3,8 @@
 // reloads them when the files change, as cert-manager and similar tools
 // rotate them in place: new handshakes use the new files, connections
 // already open keep theirs, and nothing restarts.
+//
+// It imports only the standard library, and no project package.
 package tlsconfig
 
 import (

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/flagenv"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 )
 
 // runBareGRPC is `gintoki-bench bare-grpc`: the gRPC baseline. It serves
@@ -21,10 +23,11 @@ import (
 // fetched from the service, written as they are by a raw-bytes codec (as
 // grpcapi does), with no interceptor, cache or metrics.
 func runBareGRPC(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet("bare-grpc", stderr)
+	env := benchEnv(flagenv.Map(nil)) // the bare servers take flags only
+	fs := newFlagSet("bare-grpc", env, stderr)
 	addr := fs.String("addr", "127.0.0.1:19092", "listen address")
 	path := fs.String("bodies", "", "bodies file written by the orchestrator")
-	if err := parseFlags(fs, args, noEnv); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return err
 	}
 	bodies, err := readBodies(*path)
@@ -40,7 +43,7 @@ func runBareGRPC(ctx context.Context, args []string, stderr io.Writer) error {
 
 // serveBareGRPC serves on ln until ctx ends.
 func serveBareGRPC(ctx context.Context, ln net.Listener, bodies map[int64][]byte) error {
-	codec, err := newRawCodec()
+	codec, err := grpcraw.NewCodec()
 	if err != nil {
 		return err
 	}
@@ -63,7 +66,7 @@ type bareGRPC struct {
 }
 
 // bareServiceDesc mirrors the generated InventoryService_ServiceDesc with
-// handlers that return rawBody values.
+// handlers that return grpcraw.Message values.
 var bareServiceDesc = grpc.ServiceDesc{
 	ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
 	HandlerType: (*any)(nil),
@@ -83,7 +86,7 @@ func bareGet(srv any, _ context.Context, dec func(any) error, _ grpc.UnaryServer
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "product %d not found", req.GetProductId())
 	}
-	return rawBody(body), nil
+	return grpcraw.Message(body), nil
 }
 
 func bareBatch(srv any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
@@ -91,7 +94,7 @@ func bareBatch(srv any, _ context.Context, dec func(any) error, _ grpc.UnaryServ
 	if err := dec(&req); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "malformed request: %v", err)
 	}
-	return rawBody(appendBareBatch(nil, srv.(bareGRPC).bodies, req.GetProductIds())), nil
+	return grpcraw.Message(appendBareBatch(nil, srv.(bareGRPC).bodies, req.GetProductIds())), nil
 }
 
 // appendBareBatch encodes a BatchGetInventoryResponse from pre-encoded

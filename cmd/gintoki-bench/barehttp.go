@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/gintoki/gintoki/internal/flagenv"
 )
 
 // runBareHTTP is `gintoki-bench bare-http`: the HTTP baseline. It serves
@@ -16,10 +18,11 @@ import (
 // from a Go map, on the service's routes, with nothing else on the path
 // (no request id, no metrics, no cache): what any Go HTTP server must pay.
 func runBareHTTP(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet("bare-http", stderr)
+	env := benchEnv(flagenv.Map(nil)) // the bare servers take flags only
+	fs := newFlagSet("bare-http", env, stderr)
 	addr := fs.String("addr", "127.0.0.1:18082", "listen address")
 	path := fs.String("bodies", "", "bodies file written by the orchestrator")
-	if err := parseFlags(fs, args, noEnv); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return err
 	}
 	bodies, err := readBodies(*path)
@@ -32,9 +35,6 @@ func runBareHTTP(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return serveBareHTTP(ctx, ln, bodies)
 }
-
-// noEnv is a lookupEnv that finds nothing: the bare servers take flags only.
-func noEnv(string) (string, bool) { return "", false }
 
 // bareHTTPHandler writes bodies[id] for GET /v1/products/{id}/inventory and
 // GET /cache?product_id=id, 404 for unknown ids.

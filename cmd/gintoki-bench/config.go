@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gintoki/gintoki/internal/flagenv"
 )
 
 // phaseNames returns the phases of a run, in the order they run.
@@ -233,57 +235,27 @@ func shiftPort(addr string, d int) string {
 	return net.JoinHostPort(host, strconv.Itoa(p+d))
 }
 
+// benchEnv is the environment of gintoki-bench's flags: --quick is
+// GINTOKI_BENCH_QUICK. lookup is os.LookupEnv, or a map's in tests.
+func benchEnv(lookup func(string) (string, bool)) flagenv.Env {
+	return flagenv.Env{Prefix: "GINTOKI_BENCH_", Lookup: lookup}
+}
+
 // newFlagSet returns a flag set whose usage shows each flag's environment
 // variable.
-func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+func newFlagSet(name string, env flagenv.Env, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: gintoki-bench %s [flags]\n\nFlags (each also read from the environment variable shown):\n", name)
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(out, "  --%s  [$%s] (default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
-		})
-	}
+	env.SetUsage(fs, out, fmt.Sprintf("Usage: gintoki-bench %s [flags]\n", name))
 	return fs
-}
-
-// envName maps a flag name to its environment variable: quick →
-// GINTOKI_BENCH_QUICK.
-func envName(flagName string) string {
-	return "GINTOKI_BENCH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// parseFlags parses args; flags not on the command line take their value
-// from the environment when set there.
-func parseFlags(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
-			return
-		}
-		if v, ok := lookupEnv(envName(f.Name)); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("$%s: %w", envName(f.Name), err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // parseConfig parses the flags of `gintoki-bench run`.
 func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {
 	var c config
-	fs := newFlagSet("run", stderr)
+	env := benchEnv(lookupEnv)
+	fs := newFlagSet("run", env, stderr)
 	c.flags(fs)
-	if err := parseFlags(fs, args, lookupEnv); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return c, err
 	}
 	c.resolve()

@@ -4,11 +4,9 @@ import (
 	"io"
 	"testing"
 	"time"
-)
 
-func envOf(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
+	"github.com/gintoki/gintoki/internal/flagenv"
+)
 
 func TestParseConfig(t *testing.T) {
 	tests := []struct {
@@ -51,7 +49,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseConfig(tt.args, envOf(tt.env), io.Discard)
+			c, err := parseConfig(tt.args, flagenv.Map(tt.env), io.Discard)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}

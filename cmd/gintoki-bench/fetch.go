@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 )
 
 // product is one product's body as the service sent it.
@@ -168,7 +169,7 @@ func protoSizeOfJSON(body []byte) (int, error) {
 // batch ids per call, and calls each with every product's protobuf body,
 // byte for byte as the service sent it.
 func batchGetGRPCRaw(ctx context.Context, cc *grpc.ClientConn, n, batch int, each func([]product)) error {
-	codec, err := newRawCodec()
+	codec, err := grpcraw.NewCodec()
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func batchGetGRPCRaw(ctx context.Context, cc *grpc.ClientConn, n, batch int, eac
 		for id := lo; id <= min(lo+batch-1, n); id++ {
 			req.ProductIds = append(req.ProductIds, int64(id))
 		}
-		var raw rawBody
+		var raw grpcraw.Message
 		if err := cc.Invoke(ctx, inventoryv1.InventoryService_BatchGetInventory_FullMethodName, req, &raw, grpc.ForceCodecV2(codec)); err != nil {
 			return fmt.Errorf("gRPC batch get %d..: %w", lo, err)
 		}

@@ -16,6 +16,9 @@
 // GINTOKI_BENCH_QUICK. It needs MariaDB with the demo data, the broker and
 // the relay running (scripts/bench.sh starts them), wrk on the PATH and
 // bin/gintoki built.
+//
+// It may import every package; no package imports it (its phases live in
+// phase_*.go).
 package main
 
 import (

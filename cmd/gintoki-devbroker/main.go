@@ -17,6 +17,9 @@
 // Every flag has an environment fallback: --data-dir is
 // GINTOKI_DEVBROKER_DATA_DIR. It stops, saving its state, on SIGINT or
 // SIGTERM.
+//
+// It imports kfake and internal/flagenv, no production package; nothing
+// imports it.
 package main
 
 import (
@@ -36,6 +39,8 @@ import (
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/gintoki/gintoki/internal/flagenv"
 )
 
 func main() {
@@ -68,18 +73,19 @@ type config struct {
 // envSASLPassword holds the SASL password when no file is given.
 const envSASLPassword = "GINTOKI_DEVBROKER_SASL_PASSWORD"
 
-// envName maps a flag name to its environment variable:
-// data-dir → GINTOKI_DEVBROKER_DATA_DIR.
-func envName(flagName string) string {
-	return "GINTOKI_DEVBROKER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// flagEnv is the environment of the broker's flags: --data-dir is
+// GINTOKI_DEVBROKER_DATA_DIR.
+func flagEnv(lookup func(string) (string, bool)) flagenv.Env {
+	return flagenv.Env{Prefix: "GINTOKI_DEVBROKER_", Lookup: lookup}
 }
 
 // parseConfig parses args; a flag not given takes its value from the
 // environment when set there. Command-line flags win.
 func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {
 	cfg := config{}
+	env := flagEnv(lookupEnv)
 	fs := flag.NewFlagSet("gintoki-devbroker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	env.SetUsage(fs, stderr, "Usage: gintoki-devbroker [flags]\n\nA development Kafka broker (franz-go's kfake).\n")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:9092", "address to listen on; the host must be 127.0.0.1 or localhost, port 0 picks a free one")
 	fs.StringVar(&cfg.DataDir, "data-dir", ".local/broker", "directory keeping topics, records and group offsets across restarts; empty keeps them in memory")
 	fs.IntVar(&cfg.Partitions, "partitions", 6, "number of partitions of automatically created topics")
@@ -88,29 +94,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.StringVar(&cfg.TLSClientCAFile, "tls-client-ca-file", "", "PEM authorities: with it, clients must present a certificate they signed (mutual TLS)")
 	fs.StringVar(&cfg.SASLUser, "sasl-user", "", "require SASL (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) as this user (empty: no SASL)")
 	fs.StringVar(&cfg.SASLPasswordFile, "sasl-password-file", "", "file holding the SASL user's password; without it the password is read from $"+envSASLPassword)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: gintoki-devbroker [flags]\n\nA development Kafka broker (franz-go's kfake).\n\nFlags (each also read from the environment variable shown):\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(stderr, "  --%s  [$%s] (default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
-		})
-	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := lookupEnv(envName(f.Name)); ok && !set[f.Name] && err == nil {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("$%s: %w", envName(f.Name), e)
-			}
-		}
-	})
-	if err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	if cfg.Partitions < 1 {

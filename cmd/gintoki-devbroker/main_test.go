@@ -9,9 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,60 +17,27 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gintoki/gintoki/internal/kafkatest"
+	"github.com/gintoki/gintoki/internal/proctest"
 	"github.com/gintoki/gintoki/kafka"
 )
 
-// syncBuffer is a bytes.Buffer safe to write from run's goroutine while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func noEnv(string) (string, bool) { return "", false }
 
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startBroker runs the command in-process and waits until it accepts
-// connections. The returned function stops it (as SIGTERM would) and
-// returns what it logged.
-func startBroker(tb testing.TB, args ...string) (stop func() string) {
+// startBroker runs the command in-process on a port of its choosing
+// (--addr 127.0.0.1:0, after args) and waits until it says where it
+// listens. The returned function stops it (as SIGTERM would) and returns
+// what it logged.
+func startBroker(tb testing.TB, args ...string) (addr string, stop func() string) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs proctest.Buffer
 	done := make(chan error, 1)
+	args = append(args, "--addr", "127.0.0.1:0")
 	go func() { done <- run(ctx, args, noEnv, &logs) }()
-	addr := ""
-	for i, a := range args {
-		if a == "--addr" {
-			addr = args[i+1]
-		}
-	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
+		if m := proctest.DevBroker.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
 			break
 		}
 		select {
@@ -83,7 +48,7 @@ func startBroker(tb testing.TB, args ...string) (stop func() string) {
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			tb.Fatalf("broker not listening on %s: %v", addr, err)
+			tb.Fatalf("broker did not say where it listens after 10s:\n%s", logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -104,18 +69,17 @@ func startBroker(tb testing.TB, args ...string) (stop func() string) {
 		return logs.String()
 	}
 	tb.Cleanup(func() { stop() })
-	return stop
+	return addr, stop
 }
 
 func TestRunKeepsRecordsAcrossRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	args := []string{"--addr", addr, "--data-dir", dir, "--partitions", "3"}
+	args := []string{"--data-dir", dir, "--partitions", "3"}
 	const topic = "devbroker.inventory.warehouse_stock_item"
 
-	stop := startBroker(t, args...)
+	addr, stop := startBroker(t, args...)
 	producer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation())
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +95,7 @@ func TestRunKeepsRecordsAcrossRestart(t *testing.T) {
 		t.Errorf("logs = %q, want one line with the address", logs)
 	}
 
-	startBroker(t, args...)
+	addr, _ = startBroker(t, args...) // the records are kept; the port is new
 	admin := kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr)))
 	topics, err := admin.ListTopics(ctx, topic)
 	if err != nil {
@@ -249,8 +213,7 @@ func TestRunWithTLSAndSASL(t *testing.T) {
 	if err := os.WriteFile(passFile, []byte("dev-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	stop := startBroker(t, "--addr", addr, "--data-dir", "", "--tls-cert-file", certs.ServerCertFile, "--tls-key-file", certs.ServerKeyFile,
+	addr, stop := startBroker(t, "--data-dir", "", "--tls-cert-file", certs.ServerCertFile, "--tls-key-file", certs.ServerKeyFile,
 		"--tls-client-ca-file", certs.CAFile, "--sasl-user", "dev", "--sasl-password-file", passFile)
 	good := kafka.SecurityConfig{CAFile: certs.CAFile, CertFile: certs.ClientCertFile, KeyFile: certs.ClientKeyFile, SASLUser: "dev", SASLPassword: "dev-secret"}
 	ctx := context.Background()

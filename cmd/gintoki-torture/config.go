@@ -3,11 +3,10 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
+
+	"github.com/gintoki/gintoki/internal/flagenv"
 )
 
 // config is everything a run can be told.
@@ -72,35 +71,28 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KnownIssues, "known-issues", "", "comma-separated known service bugs whose violations are listed apart instead of failing the run ("+knownNames()+"); default none: every violation fails")
 }
 
-func parseConfig(args []string, stderr io.Writer) (config, error) {
+// flagEnv is the environment of the harness's flags: --seed is
+// TORTURE_SEED. A variable set to the empty string counts as unset (a
+// Makefile passes empty ones).
+func flagEnv(lookup func(string) (string, bool)) flagenv.Env {
+	return flagenv.Env{Prefix: "TORTURE_", Lookup: func(k string) (string, bool) {
+		v, ok := lookup(k)
+		return v, ok && v != ""
+	}}
+}
+
+// parseConfig parses args; a flag not given takes its value from the
+// environment (lookupEnv) when set there.
+func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {
 	var c config
+	env := flagEnv(lookupEnv)
 	fs := flag.NewFlagSet("gintoki-torture", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	env.SetUsage(fs, stderr, "Usage: gintoki-torture [flags]\n\nRuns the whole pipeline (MariaDB, dev broker, relay, nodes) under writes, reads and\nseeded random faults, and checks its promises. Exit status: 0 no violation, 1 violations,\n2 the run itself failed.\n")
 	c.flags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: gintoki-torture [flags]\n\nRuns the whole pipeline (MariaDB, dev broker, relay, nodes) under writes, reads and\nseeded random faults, and checks its promises. Exit status: 0 no violation, 1 violations,\n2 the run itself failed. Flags (each also read from $TORTURE_<NAME>):\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "TORTURE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok && v != "" && !set[f.Name] && err == nil {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("$%s: %w", env, e)
-			}
-		}
-	})
-	if err != nil {
-		return c, err
-	}
 	if c.PauseMin == 0 {
 		c.PauseMin = c.Bound + c.Bound/10
 	}

@@ -18,6 +18,9 @@
 // Usage:
 //
 //	gintoki-torture [--seed N] [--duration 60s] [--runs 1] [--bound 5s] [flags]
+//
+// It drives the binaries from outside, as an operator would: it imports
+// only schema and internal/flagenv, never the service's packages.
 package main
 
 import (
@@ -38,15 +41,15 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run parses args, runs every seed, prints the reports and returns the
 // exit status.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseConfig(args, stderr)
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, lookupEnv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gintoki/gintoki/internal/flagenv"
 )
 
 // The short torture run of make test: the real binaries, three nodes, about
@@ -41,7 +43,7 @@ func TestShortTorture(t *testing.T) {
 	if !fixed {
 		args = append(args, "--known-issues", "lag-after-outage")
 	}
-	cfg, err := parseConfig(args, io.Discard)
+	cfg, err := parseConfig(args, flagenv.Map(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // cached products (protobuf bodies), without a transport, against reading
 // the same bodies from a map.
 func BenchmarkGetBatch(b *testing.B) {
-	svc, bodies, _ := warmService(b, benchProducts, viewProto)
+	svc, bodies, _ := warmService(b, benchProducts, formatProto)
 	rng := rand.New(rand.NewPCG(1, 2))
 	batches := make([][]inventory.ProductID, 1024)
 	for i := range batches {
@@ -33,7 +33,7 @@ func BenchmarkGetBatch(b *testing.B) {
 	b.Run("gintoki", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			if _, err := svc.GetBatch(context.Background(), batches[i%len(batches)], viewProto); err != nil {
+			if _, err := svc.GetBatch(context.Background(), batches[i%len(batches)], formatProto); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
 
 // bigTxRows is the size of TestRelayLargeTransaction's transaction:
@@ -108,10 +109,12 @@ func TestRelayLargeTransaction(t *testing.T) {
 	extra := []string{"--heartbeat-interval", "0"}
 	admin := ""
 	if profile != "" {
-		admin = freeAddr(t)
-		extra = append(extra, "--admin-addr", admin)
+		extra = append(extra, "--admin-addr", "127.0.0.1:0")
 	}
 	r := startRelayProcess(t, bin, "relay", db, broker.addr, []string{"GOMEMLIMIT=192MiB"}, extra...)
+	if profile != "" {
+		admin = proctest.WaitLogged(t, r.logs, proctest.RelayAdmin, r.done)[0]
+	}
 	r.waitRole(t, "leader", 60*time.Second)
 	base := relayMetric(t, r.metrics, "gintoki_relay_messages_acked_total")
 

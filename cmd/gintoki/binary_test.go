@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
 
 func buildBinary(tb testing.TB) string {
@@ -22,16 +21,6 @@ func buildBinary(tb testing.TB) string {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // The binary documents every flag with its environment variable, takes
@@ -60,14 +49,11 @@ func TestBinary(t *testing.T) {
 
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, 5)
-	httpAddr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--no-cache", "--grpc-addr", freeAddr(t))
-	cmd.Env = append(cmd.Environ(), "GINTOKI_HTTP_ADDR="+httpAddr, "GINTOKI_DB_DSN="+db.DSN("inventory"))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := exec.Command(bin, "serve", "--no-cache", "--grpc-addr", "127.0.0.1:0")
+	cmd.Env = append(cmd.Environ(), "GINTOKI_HTTP_ADDR=127.0.0.1:0", "GINTOKI_DB_DSN="+db.DSN("inventory"))
+	proc := proctest.Start(t, cmd)
+	logs := proc.Logs
+	httpAddr := proc.WaitLogged(t, proctest.Serving)[0]
 	pollUntil(t, 20*time.Second, func() (bool, string) {
 		resp, err := http.Get("http://" + httpAddr + "/v1/products/1/inventory")
 		if err != nil {
@@ -79,11 +65,9 @@ func TestBinary(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-proc.Exited:
+		if err := proc.Err(); err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 		}
 	case <-time.After(20 * time.Second):

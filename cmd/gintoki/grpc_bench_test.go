@@ -7,36 +7,27 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/mem"
 
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
 	"github.com/gintoki/gintoki/grpcapi"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 	"github.com/gintoki/gintoki/inventory"
 )
-
-// bareCodec passes []byte responses through, like the service's codec.
-type bareCodec struct{ proto encoding.CodecV2 }
-
-func (c bareCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if b, ok := v.([]byte); ok {
-		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
-	}
-	return c.proto.Marshal(v)
-}
-func (c bareCodec) Unmarshal(d mem.BufferSlice, v any) error { return c.proto.Unmarshal(d, v) }
-func (c bareCodec) Name() string                             { return "proto" }
 
 // BenchmarkGRPCHitPath measures a cached GetInventory over loopback TCP
 // against a bare grpc-go server returning the same bytes from a map, with
 // no interceptor. Compare the sub-benchmarks' ns/op.
 func BenchmarkGRPCHitPath(b *testing.B) {
-	svc, bodies, log := warmService(b, 10_000, viewProto)
-	gs, err := grpcapi.New(svc, grpcapi.Config{View: viewProto}, log, nil).NewGRPCServer()
+	svc, bodies, log := warmService(b, 10_000, formatProto)
+	gs, err := grpcapi.New(svc, grpcapi.Config{Format: formatProto}, log, nil).NewGRPCServer()
 	if err != nil {
 		b.Fatal(err)
 	}
-	bare := grpc.NewServer(grpc.ForceServerCodecV2(bareCodec{encoding.GetCodecV2("proto")}))
+	codec, err := grpcraw.NewCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bare := grpc.NewServer(grpc.ForceServerCodecV2(codec))
 	bare.RegisterService(&grpc.ServiceDesc{
 		ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
@@ -45,7 +36,7 @@ func BenchmarkGRPCHitPath(b *testing.B) {
 			if err := dec(&req); err != nil {
 				return nil, err
 			}
-			return bodies[inventory.ProductID(req.ProductId)], nil
+			return grpcraw.Message(bodies[inventory.ProductID(req.ProductId)]), nil
 		}}},
 	}, struct{}{})
 	for _, bc := range []struct {

@@ -53,21 +53,21 @@ func (w *discardWriter) Write(b []byte) (int, error) { w.n += len(b); return len
 const benchProducts = 100_000
 
 // warmService returns a service over memStore with products 1..n cached,
-// their bodies in view (for a bare baseline) and the service's logger.
-func warmService(tb testing.TB, n, view int) (*app.Service, map[inventory.ProductID][]byte, *slog.Logger) {
+// their bodies in format (for a bare baseline) and the service's logger.
+func warmService(tb testing.TB, n int, format app.BodyFormat) (*app.Service, map[inventory.ProductID][]byte, *slog.Logger) {
 	tb.Helper()
 	c, err := cache.New(256 << 20)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := app.New(memStore{}, c, []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}}, app.Config{}, log)
+	svc := app.New(memStore{}, c, []app.Renderer{formatJSON: httpapi.JSONRenderer{}, formatProto: grpcapi.ProtoRenderer{}}, app.Config{}, log)
 	if err := svc.Start(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	bodies := make(map[inventory.ProductID][]byte, n)
 	for id := inventory.ProductID(1); id <= inventory.ProductID(n); id++ {
-		b, _, err := svc.Get(context.Background(), id, view, nil)
+		b, _, err := svc.Get(context.Background(), id, format, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -81,8 +81,8 @@ func warmService(tb testing.TB, n, view int) (*app.Service, map[inventory.Produc
 // against a bare handler that writes the same bytes from a map. Compare the
 // two sub-benchmarks' ns/op.
 func BenchmarkHTTPHitPath(b *testing.B) {
-	svc, bodies, log := warmService(b, benchProducts, viewJSON)
-	h := httpapi.New(svc, httpapi.Config{View: viewJSON}, log, nil)
+	svc, bodies, log := warmService(b, benchProducts, formatJSON)
+	h := httpapi.New(svc, httpapi.Config{Format: formatJSON}, log, nil)
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("product_id"))
 		w.Header()["Content-Type"] = []string{"application/json"}

@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gintoki/gintoki/debezium"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the node's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The live inspector, on the whole pipeline (real MariaDB, the relay, a
 // broker over TCP, a node): under a stream of ordinary changes to cached
@@ -43,7 +24,7 @@ func TestInspectorOnThePipeline(t *testing.T) {
 	seedSmall(t, db, products)
 	broker := startBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
 	startRelay(t, db, broker, func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
-	var logs syncBuffer
+	var logs proctest.Buffer
 	n := startNodeLogged(t, &logs, db.DSN("inventory"), broker, func(c *serveConfig) {
 		c.Heartbeats, c.MaxStaleness, c.InspectRate = true, 2*time.Second, 100
 	})

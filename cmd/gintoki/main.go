@@ -8,6 +8,9 @@
 //	gintoki relay [flags]   tail the binlog and publish change events
 //
 // Every flag has an environment fallback: --db-dsn is GINTOKI_DB_DSN.
+//
+// It wires the adapters to the use cases and may import every package; no
+// package imports it.
 package main
 
 import (
@@ -23,7 +26,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -49,18 +52,19 @@ Run "gintoki <command> --help" for the flags of a command. Every flag can
 also be set by an environment variable: --db-dsn is GINTOKI_DB_DSN.
 `
 
-// run dispatches to a subcommand. It returns when the subcommand finishes
-// or ctx ends (SIGINT/SIGTERM).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run dispatches to a subcommand, whose flags read their environment
+// variables through lookupEnv. It returns when the subcommand finishes or
+// ctx ends (SIGINT/SIGTERM).
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
 	switch args[0] {
 	case "serve":
-		return runServe(ctx, args[1:], stdout, stderr)
+		return runServe(ctx, args[1:], lookupEnv, stdout, stderr)
 	case "relay":
-		return runRelay(ctx, args[1:], stdout, stderr)
+		return runRelay(ctx, args[1:], lookupEnv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gintoki/gintoki/debezium"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
 
 // A node paused (SIGSTOP: a long GC, a frozen VM) while a change is
@@ -27,19 +27,12 @@ func TestPausedNodeMarksOldAnswers(t *testing.T) {
 	broker := startBroker(t, 3, append(testTopics, debezium.HeartbeatTopic("gintoki"))...)
 	startRelay(t, db, broker, func(c *relayConfig) { c.Heartbeat = 100 * time.Millisecond })
 
-	httpAddr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", freeAddr(t), "--db-dsn", db.DSN("inventory"),
+	cmd := exec.Command(bin, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--db-dsn", db.DSN("inventory"),
 		"--brokers", broker, "--max-staleness", bound.String(), "--inspect-rate", "0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	proc := proctest.Start(t, cmd)
+	logs := proc.Logs
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT) }) // before Start's kill
+	httpAddr := proc.WaitLogged(t, proctest.Serving)[0]
 	base := "http://" + httpAddr
 	get := func(path string) (stale bool, body string, err error) {
 		c := http.Client{Timeout: 5 * time.Second}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -136,14 +135,15 @@ func (c *relayConfig) lockTimings() (lease, ping time.Duration) {
 	return lease, ping
 }
 
-func runRelay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runRelay(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	var cfg relayConfig
-	fs := newFlagSet("relay", "Tail the MySQL/MariaDB binlog and publish Debezium-style change events to Kafka, at least once.", stderr)
+	env := flagEnv(lookupEnv)
+	fs := newFlagSet("relay", "Tail the MySQL/MariaDB binlog and publish Debezium-style change events to Kafka, at least once.", env, stderr)
 	cfg.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg.Kafka.resolve(os.LookupEnv)
+	cfg.Kafka.resolve(lookupEnv)
 	if err := cfg.validate(); err != nil {
 		return err
 	}

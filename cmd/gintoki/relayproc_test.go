@@ -9,31 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 )
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // relayProcess is a `gintoki relay` process started by the test, in a
 // working directory of its own (its local state, if it had any).
@@ -42,7 +24,7 @@ type relayProcess struct {
 	dir     string
 	metrics string // host:port of /metrics, /readyz
 	cmd     *exec.Cmd
-	logs    *lockedBuffer
+	logs    *proctest.Buffer
 	done    chan struct{} // closed when the process has exited
 }
 
@@ -51,12 +33,12 @@ type relayProcess struct {
 // failed.
 func startRelayProcess(tb testing.TB, bin, name string, db *mariadbtest.Server, broker string, env []string, extra ...string) *relayProcess {
 	tb.Helper()
-	r := &relayProcess{name: name, dir: filepath.Join(tb.TempDir(), name), metrics: freeAddr(tb), logs: &lockedBuffer{}, done: make(chan struct{})}
+	r := &relayProcess{name: name, dir: filepath.Join(tb.TempDir(), name), logs: &proctest.Buffer{}, done: make(chan struct{})}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	args := append([]string{"relay", "--db-addr", db.Addr(), "--db-user", "root", "--brokers", broker,
-		"--topic-partitions", "3", "--metrics-addr", r.metrics}, extra...)
+		"--topic-partitions", "3", "--metrics-addr", "127.0.0.1:0"}, extra...)
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Dir = r.dir
 	r.cmd.Env = append(os.Environ(), env...)
@@ -72,6 +54,7 @@ func startRelayProcess(tb testing.TB, bin, name string, db *mariadbtest.Server, 
 			tb.Logf("%s log:\n%s", r.name, r.logs)
 		}
 	})
+	r.metrics = proctest.WaitLogged(tb, r.logs, proctest.RelayMetrics, r.done)[0]
 	return r
 }
 
@@ -160,27 +143,10 @@ func startDevBrokerProcess(tb testing.TB, partitions int) devBrokerProcess {
 	if out, err := exec.Command("go", "build", "-o", bin, "../gintoki-devbroker").CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	addr := freeAddr(tb)
-	logs := &lockedBuffer{}
-	cmd := exec.Command(bin, "--addr", addr, "--data-dir", "", "--partitions", strconv.Itoa(partitions))
-	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data-dir", "", "--partitions", strconv.Itoa(partitions))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if tb.Failed() {
-			tb.Logf("dev broker log:\n%s", logs)
-		}
-	})
-	pollUntil(tb, 20*time.Second, func() (bool, string) {
-		return strings.Contains(logs.String(), "dev broker listening"), logs.String()
-	})
-	return devBrokerProcess{addr: addr, pid: cmd.Process.Pid}
+	p := proctest.Start(tb, cmd)
+	return devBrokerProcess{addr: p.WaitLogged(tb, proctest.DevBroker)[0], pid: cmd.Process.Pid}
 }
 
 // cpuTime returns the CPU time (user and system) the process has used,

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gintoki/gintoki/binlog"
+	"github.com/gintoki/gintoki/internal/flagenv"
 	"github.com/gintoki/gintoki/internal/kafkatest"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
 	"github.com/gintoki/gintoki/kafka"
@@ -143,12 +144,13 @@ func TestKafkaMisconfigurationStopsStartup(t *testing.T) {
 // environment, and a mechanism without one is refused before starting.
 func TestKafkaFlags(t *testing.T) {
 	var cfg relayConfig
-	fs := newFlagSet("relay", "", io.Discard)
+	env := flagEnv(flagenv.Map(nil))
+	fs := newFlagSet("relay", "", env, io.Discard)
 	cfg.flags(fs)
 	if fs.Lookup("kafka-sasl-password") != nil {
 		t.Fatal("there is a --kafka-sasl-password flag: passwords must not be given on the command line")
 	}
-	if err := parseFlags(fs, []string{"--kafka-sasl-mechanism", "SCRAM-SHA-512", "--kafka-sasl-user", "u"}); err != nil {
+	if err := env.Parse(fs, []string{"--kafka-sasl-mechanism", "SCRAM-SHA-512", "--kafka-sasl-user", "u"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Kafka.resolve(func(string) (string, bool) { return "", false })

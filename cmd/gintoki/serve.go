@@ -137,21 +137,23 @@ func (c *serveConfig) topics() []string {
 	return ts
 }
 
-// Renderer indexes: each transport asks for its own pre-encoded body.
+// The formats of the bodies the Service keeps, one per transport: each
+// transport asks for its own pre-encoded body.
 const (
-	viewJSON = iota
-	viewProto
+	formatJSON app.BodyFormat = iota
+	formatProto
 )
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	var cfg serveConfig
-	fs := newFlagSet("serve", "Serve product inventory over gRPC and HTTP/JSON from a cache kept fresh by the change stream.", stderr)
+	env := flagEnv(lookupEnv)
+	fs := newFlagSet("serve", "Serve product inventory over gRPC and HTTP/JSON from a cache kept fresh by the change stream.", env, stderr)
 	cfg.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := env.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg.Kafka.resolve(os.LookupEnv)
-	warnings, err := cfg.resolveDeprecated(givenFlags(fs))
+	cfg.Kafka.resolve(lookupEnv)
+	warnings, err := cfg.resolveDeprecated(env.Given(fs))
 	if err != nil {
 		return err
 	}
@@ -201,12 +203,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if err != nil {
 		return err
 	}
-	renderers := []app.Renderer{viewJSON: httpapi.JSONRenderer{}, viewProto: grpcapi.ProtoRenderer{}}
+	renderers := []app.Renderer{formatJSON: httpapi.JSONRenderer{}, formatProto: grpcapi.ProtoRenderer{}}
 	svc := app.New(store, c, renderers, app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries}, log)
 	defer svc.Close()
 	// What the transports read: the cached service, or with --no-cache the
 	// database itself.
-	var reader httpapi.Reader = svc
+	var reader app.Reader = svc
 	if cfg.NoCache {
 		reader = mysql.NewDirect(store, renderers, cfg.MaxBatch)
 	}
@@ -262,13 +264,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		grpcLn.Close()
 		return err
 	}
-	gapi := grpcapi.New(reader, grpcapi.Config{View: viewProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
+	gapi := grpcapi.New(reader, grpcapi.Config{Format: formatProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
 	gsrv, err := gapi.NewGRPCServer(grpcServerOptions(tlsr)...)
 	if err != nil {
 		return err
 	}
 	hapi := httpapi.New(reader, httpapi.Config{
-		View: viewJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
+		Format: formatJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
 		Gatherer: reg,
 	}, log, reg)
 	var httpTLS *tls.Config

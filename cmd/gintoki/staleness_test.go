@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gintoki/gintoki/internal/flagenv"
 )
 
 // The flags --max-staleness replaced still work, with a warning, and
@@ -29,16 +31,14 @@ func TestDeprecatedStalenessFlags(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
+			env := flagEnv(flagenv.Map(tc.env))
 			var cfg serveConfig
-			fs := newFlagSet("serve", "", &strings.Builder{})
+			fs := newFlagSet("serve", "", env, &strings.Builder{})
 			cfg.flags(fs)
-			if err := parseFlags(fs, tc.args); err != nil {
+			if err := env.Parse(fs, tc.args); err != nil {
 				t.Fatal(err)
 			}
-			warnings, err := cfg.resolveDeprecated(givenFlags(fs))
+			warnings, err := cfg.resolveDeprecated(env.Given(fs))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)

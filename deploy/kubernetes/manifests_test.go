@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -238,46 +237,6 @@ func TestProbesPointAtServedEndpoints(t *testing.T) {
 
 func probes(c corev1.Container) map[string]*corev1.Probe {
 	return map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe, "startup": c.StartupProbe}
-}
-
-// startServe runs `gintoki serve` on a free port with an unreachable
-// database and broker, and returns its HTTP base URL once it listens.
-func startServe(t *testing.T, bin string) string {
-	t.Helper()
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
-		"--db-dsn", "nobody@tcp(127.0.0.1:1)/inventory", "--brokers", "127.0.0.1:1", "--log-level", "error")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	base := "http://" + httpAddr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gintoki serve not listening on %s after 30s: %v", httpAddr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // The pod's memory is derived from --cache-bytes: the limit covers the

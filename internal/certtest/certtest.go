@@ -1,5 +1,7 @@
 // Package certtest makes certificate authorities and certificates for
 // tests: real X.509 certificates with ECDSA keys, written as PEM files.
+//
+// Tests only; it imports only the standard library.
 package certtest
 
 import (

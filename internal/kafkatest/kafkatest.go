@@ -2,6 +2,8 @@
 // client's partitioner hash, written out so that tests do not trust the
 // code under test to pick it, and in-process brokers that require TLS and
 // SASL, with certificates generated for the test.
+//
+// Tests only; it imports kfake and certtest, no production package.
 package kafkatest
 
 // Murmur2 is the hash Kafka's Java client (and so Debezium) partitions

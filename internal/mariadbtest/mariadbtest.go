@@ -2,9 +2,12 @@
 // data directory in a temporary folder, a free port on 127.0.0.1, binlog on
 // in ROW format with full row images and metadata. It never touches a server
 // that is already running.
+//
+// Tests only; it imports no production package.
 package mariadbtest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -64,8 +67,19 @@ func Start(tb testing.TB) *Server {
 	if out, err := install.CombinedOutput(); err != nil {
 		tb.Fatalf("mariadb-install-db (run `make deps` to install MariaDB): %v\n%s", err, out)
 	}
-	s.Port = freePort(tb)
-	s.start(tb)
+	// mariadbd cannot be handed a listener, and --port=0 means its
+	// default port: pick a free port, and pick again if another process
+	// took it before mariadbd bound it.
+	for attempt := 1; ; attempt++ {
+		s.Port = freePort(tb)
+		err := s.launch()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 5 {
+			tb.Fatal(err)
+		}
+	}
 	tb.Cleanup(func() { s.Stop(tb) })
 	db := s.DB(tb, "")
 	for _, stmt := range []string{
@@ -81,13 +95,21 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
-func (s *Server) start(tb testing.TB) {
-	tb.Helper()
+// errPortTaken: mariadbd could not bind its port.
+var errPortTaken = errors.New("mariadbd: port taken")
+
+// launch starts mariadbd on s.Port and waits until it answers.
+func (s *Server) launch() error {
 	data := filepath.Join(s.Dir, "data")
+	errLog := filepath.Join(s.Dir, "err.log")
+	logStart := int64(0)
+	if fi, err := os.Stat(errLog); err == nil {
+		logStart = fi.Size()
+	}
 	s.cmd = exec.Command("mariadbd", "--no-defaults", "--user=root",
 		"--datadir="+data, "--tmpdir="+filepath.Join(s.Dir, "tmp"), "--socket="+filepath.Join(s.Dir, "sock"),
 		fmt.Sprintf("--port=%d", s.Port), "--bind-address=127.0.0.1",
-		"--pid-file="+filepath.Join(s.Dir, "pid"), "--log-error="+filepath.Join(s.Dir, "err.log"),
+		"--pid-file="+filepath.Join(s.Dir, "pid"), "--log-error="+errLog,
 		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
 		"--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
 		"--binlog-row-metadata=FULL", "--server-id=1",
@@ -96,7 +118,7 @@ func (s *Server) start(tb testing.TB) {
 	s.cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(s.Dir, "tmp"))
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := s.cmd.Start(); err != nil {
-		tb.Fatalf("start mariadbd: %v", err)
+		return fmt.Errorf("start mariadbd: %w", err)
 	}
 	s.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
@@ -108,16 +130,23 @@ func (s *Server) start(tb testing.TB) {
 			db.Close()
 		}
 		if err == nil {
-			return
+			return nil
 		}
 		select {
 		case <-s.done:
-			log, _ := os.ReadFile(filepath.Join(s.Dir, "err.log"))
-			tb.Fatalf("mariadbd exited during start:\n%s", log)
+			s.cmd = nil
+			log, _ := os.ReadFile(errLog)
+			if int64(len(log)) >= logStart {
+				log = log[logStart:]
+			}
+			if bytes.Contains(log, []byte("Address already in use")) || bytes.Contains(log, []byte("Bind on TCP/IP port")) {
+				return fmt.Errorf("%w: %d\n%s", errPortTaken, s.Port, log)
+			}
+			return fmt.Errorf("mariadbd exited during start:\n%s", log)
 		default:
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("mariadbd not ready after 30s: %v", err)
+			return fmt.Errorf("mariadbd not ready after 30s: %w", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -143,7 +172,9 @@ func (s *Server) Stop(tb testing.TB) {
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
 	s.Stop(tb)
-	s.start(tb)
+	if err := s.launch(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // Addr returns host:port.
@@ -211,6 +242,7 @@ func (s *Server) QueryCount(tb testing.TB, variable string) int64 {
 	return n
 }
 
+// freePort returns a port that was free a moment ago (see Start).
 func freePort(tb testing.TB) int {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

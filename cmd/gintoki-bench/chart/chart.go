@@ -3,6 +3,8 @@
 // (median, with the rounds' range as an error bar), side by side per
 // comparison, and cumulative distributions of latency samples. It knows
 // nothing of the benchmark: callers hand it numbers and labels.
+//
+// It imports no project package.
 package chart
 
 import (
