@@ -14,12 +14,17 @@ var errDraining = errors.New("draining: the node is stopping")
 
 // drain takes a stopping node out of its load balancers before it stops
 // serving. On SIGINT/SIGTERM the node reports not ready at once (/readyz
-// 503, gRPC health NOT_SERVING) and turns HTTP keep-alives off, so that
-// every response carries "Connection: close" and idle connections are
-// closed: clients reconnect, through an L4 proxy, to another node. It
-// keeps serving normally — change consumer included, so its answers stay
-// fresh — for the delay, which should cover the time the balancers take
-// to notice (HAProxy: inter × fall), and only then shuts down.
+// 503, gRPC health NOT_SERVING) and every HTTP response carries
+// "Connection: close": clients reconnect, through an L4 proxy, to another
+// node, each after its next answer. Halfway through the delay keep-alives
+// are turned off (http.Server.SetKeepAlivesEnabled(false)), which also
+// closes the connections still idle. Closing them only then spares the
+// clients that send requests throughout a race: a request sent on an idle
+// connection just as the server closes it fails (or must be resent), while
+// an answer with "Connection: close" never loses one. The node keeps
+// serving normally — change consumer included, so its answers stay fresh —
+// for the whole delay, which should cover the time the balancers take to
+// notice (HAProxy: inter × fall), and only then shuts down.
 type drain struct {
 	delay    time.Duration
 	draining atomic.Bool
@@ -65,16 +70,34 @@ func (d *drain) run(stop, done <-chan struct{}, hsrv *http.Server, log *slog.Log
 	if d.delay <= 0 {
 		return
 	}
-	log.Info("draining: not ready, keep-alives off, still serving", "drain_delay", d.delay.String())
+	log.Info("draining: not ready, answering with Connection: close, still serving", "drain_delay", d.delay.String())
 	d.draining.Store(true)
 	if d.report != nil {
 		d.report(false)
 	}
-	hsrv.SetKeepAlivesEnabled(false)
-	t := time.NewTimer(d.delay)
-	defer t.Stop()
+	half := time.NewTimer(d.delay / 2)
+	defer half.Stop()
 	select {
-	case <-t.C:
+	case <-half.C:
+	case <-done:
+		return
+	}
+	hsrv.SetKeepAlivesEnabled(false)
+	rest := time.NewTimer(d.delay - d.delay/2)
+	defer rest.Stop()
+	select {
+	case <-rest.C:
 	case <-done:
 	}
+}
+
+// closing wraps the HTTP handler: while the node drains, every response
+// says "Connection: close", and net/http closes the connection after it.
+func (d *drain) closing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }

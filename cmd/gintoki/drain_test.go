@@ -22,9 +22,9 @@ import (
 )
 
 // A node started with --drain-delay, told to stop by SIGTERM, reports not
-// ready at once (HTTP and gRPC health), closes its idle keep-alive
-// connections, keeps answering requests — each with "Connection: close" —
-// until the delay is over, then exits 0.
+// ready at once (HTTP and gRPC health), keeps answering requests — each
+// with "Connection: close" — until the delay is over, closes its idle
+// keep-alive connections on the way, then exits 0.
 func TestDrainDelay(t *testing.T) {
 	const delay = 6 * time.Second
 	bin := buildBinary(t)
@@ -101,13 +101,6 @@ func TestDrainDelay(t *testing.T) {
 		st := healthStatus()
 		return st == healthpb.HealthCheckResponse_NOT_SERVING, st.String()
 	})
-	// The idle connection is closed by the node: its client reconnects.
-	if err := idle.SetReadDeadline(time.Now().Add(delay / 2)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := idleR.ReadByte(); !errors.Is(err, io.EOF) {
-		t.Errorf("idle keep-alive connection after the signal: read %v, want EOF (closed by the node)", err)
-	}
 	// New requests are still served, each on a connection the node closes
 	// after the answer.
 	for i := range 3 {
@@ -123,6 +116,19 @@ func TestDrainDelay(t *testing.T) {
 	select {
 	case <-exited:
 		t.Fatalf("exited %s after the signal, before the drain delay (%s): %v\n%s", time.Since(signalled), delay, waitErr, logs.String())
+	default:
+	}
+	// The connection left idle is closed by the node (halfway through the
+	// delay), before the shutdown.
+	if err := idle.SetReadDeadline(time.Now().Add(delay)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idleR.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("idle keep-alive connection after the signal: read %v, want EOF (closed by the node)", err)
+	}
+	select {
+	case <-exited:
+		t.Errorf("the idle connection was closed only when the node exited (%s after the signal)", time.Since(signalled))
 	default:
 	}
 

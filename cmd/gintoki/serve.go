@@ -90,9 +90,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 0, "deprecated: 0 is --heartbeats=false; other values are ignored, the silence allowed is derived from --max-staleness")
 	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
-	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, first report not ready (/readyz 503, gRPC health NOT_SERVING), turn HTTP keep-alives off "+
-		"(responses say Connection: close) and keep serving this long, so load balancers move clients to other nodes; then shut down "+
-		"(--shutdown-timeout). Set it above the balancers' time to mark a node down (HAProxy: inter × fall). 0: shut down at once")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, first report not ready (/readyz 503, gRPC health NOT_SERVING), answer every HTTP request "+
+		"with Connection: close (idle connections are closed halfway through) and keep serving this long, so load balancers move clients to other nodes; "+
+		"then shut down (--shutdown-timeout). Set it above the balancers' time to mark a node down (HAProxy: inter × fall). 0: shut down at once")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
 	c.API.flags(fs)
 	c.Log.flags(fs)
@@ -284,6 +284,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpTLS = tlsr.ServerConfig()
 	}
 	hsrv := hapi.NewHTTPServer(cfg.API.HTTP, httpTLS, log)
+	hsrv.Handler = dr.closing(hsrv.Handler)
 	log.Info("serving", "http", httpLn.Addr().String(), "grpc", grpcLn.Addr().String(), "tls", tlsr != nil,
 		"mtls", cfg.API.TLS.ClientCAFile != "", "admin", admin.addr(), "cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
 	if listening != nil {
