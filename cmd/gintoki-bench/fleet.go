@@ -113,6 +113,11 @@ func runFleetLoad(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	tl := &timeline{}
 	res := openLoop{Addr: cfg.Addr, Path: "/v1/products/", Suffix: "/inventory", Rate: cfg.Rate, Duration: cfg.Duration,
 		MaxID: cfg.MaxID, Conns: cfg.Conns, Timeline: tl}.run(ctx)
+	// The rate sent, over the time the load ran: openLoop's figure
+	// assumes it ran its whole duration, and a signal ends it earlier.
+	if ran := time.Since(tl.start); ran > 0 {
+		res.Sent = float64(res.Requests) / ran.Seconds()
+	}
 	stopSampling()
 	<-sampled // readings and dbErr are written before sampled is closed
 	if dbErr != nil {
