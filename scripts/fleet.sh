@@ -255,10 +255,12 @@ update() { # update K: the K-th write
   say "UPDATE product $id: qty_salable = $qty"
 }
 
+start_lines=()
+
 # The load.
 : >"$marks"
 title="Rolling restart, $(date -u '+%Y-%m-%d %H:%M UTC')"
-notes="HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') in TCP mode (leastconn; /readyz checked every 200 ms, fall 2, rise 2) in front of 3 nodes (--drain-delay $drain_delay, $warm_note, --cache-bytes 512 MiB) over $products products; restarts by SIGTERM, one node at a time; each window runs from the SIGTERM to ${settle} s after HAProxy has the node UP again; the machine has $(nproc) cores."
+notes="HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') in TCP mode (leastconn; /readyz checked every 200 ms, fall 2, rise 2) in front of 3 nodes (--drain-delay $drain_delay, $warm_note, --cache-bytes 512 MiB) over $products products; restarts by SIGTERM, one node at a time; each window runs from the SIGTERM to ${settle} s after HAProxy has the node UP again; the machine has $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) when the load started."
 : >"$logs/fleet-load.log"
 start load "$logs/fleet-load.log" "$benchbin" fleet-load --addr "127.0.0.1:$proxy_port" --rate "$rate" --conns "$conns" \
   --max-id "$products" --db-dsn "root@tcp(127.0.0.1:$db_port)/" --marks "$marks" --csv "$local_dir/latency-$stamp.csv" \
@@ -286,8 +288,12 @@ for i in 1 2 3; do
   ((i != 2)) || update 1 # while node2 is down
   start_node "$i"
   mark started "$n"
+  t1=$SECONDS
   until_ok 300 "$n ready again (see $logs/$n.log)" node_ready "$i"
   mark ready "$n"
+  # What its start (warm start included) cost the shared cores.
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/${node_pid[$n]}/stat")
+  start_lines+=("- $n: started → ready in $((SECONDS - t1)) s, using $cpu CPU-seconds")
   until_ok 30 "HAProxy has $n UP" proxy_is "$n" UP
   mark up "$n"
   say "$n back in $((SECONDS - t0))s"
@@ -328,6 +334,10 @@ done
 verdict=MET
 ((check_status == 0)) || verdict=MISSED
 {
+  echo "Each restarted node's start, warm start included, on the machine's $(nproc) shared cores (load average at the end: $(cut -d' ' -f1 /proc/loadavg)):"
+  echo
+  printf '%s\n' "${start_lines[@]}"
+  echo
   echo "Writes during the restarts (one during node1's drain, one while node2 was down), then read from each node directly: **$verdict**"
   echo
   printf '%s\n' "${check_lines[@]}"
