@@ -1,7 +1,7 @@
 # Gintoki: see README.md.
 GO ?= go
 
-.PHONY: build run test deps gen vet bench torture fuzz fuzz-short clean image test-deploy dashboard
+.PHONY: build run test deps gen vet bench fleet torture fuzz fuzz-short clean image test-deploy dashboard
 
 ## build: the binaries in bin/ (gintoki, gintoki-devbroker)
 build:
@@ -58,6 +58,10 @@ gen:
 ## bench: the benchmark report against the running stack's dependencies (see docs/benchmarks.md)
 bench: build
 	./scripts/bench.sh
+
+## fleet: a rolling restart of 3 nodes behind HAProxy under an open-loop load, and its report (see docs/fleet.md)
+fleet: build
+	./scripts/fleet.sh
 
 ## torture: the randomized fault-injecting checker (see docs/torture.md);
 ## SEED=N repeats a run, DURATION (default 60s), RUNS (default 1), BOUND (default 5s);

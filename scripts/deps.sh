@@ -2,11 +2,11 @@
 # Installs the Debian packages the local stack needs, if missing:
 # mariadb-server and mariadb-client; wrk with --bench; prometheus (with
 # promtool, for the alert rules' and the dashboard's tests) with --deploy;
-# podman, buildah and runc with --image. Runs apt-get update only when
-# something is missing; uses sudo only when not root. Idempotent, and
-# quick when everything is installed.
+# haproxy with --fleet (scripts/fleet.sh); podman, buildah and runc with
+# --image. Runs apt-get update only when something is missing; uses sudo
+# only when not root. Idempotent, and quick when everything is installed.
 #
-# Usage: scripts/deps.sh [--bench] [--deploy] [--image]
+# Usage: scripts/deps.sh [--bench] [--deploy] [--fleet] [--image]
 set -euo pipefail
 
 packages=(mariadb-server mariadb-client)
@@ -14,13 +14,14 @@ for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk) ;;
     --deploy) packages+=(prometheus) ;;
+    --fleet) packages+=(haproxy) ;;
     --image) packages+=(podman buildah runc) ;;
     -h | --help)
       sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
-      echo "deps: unknown argument: $arg (usage: scripts/deps.sh [--bench] [--deploy] [--image])" >&2
+      echo "deps: unknown argument: $arg (usage: scripts/deps.sh [--bench] [--deploy] [--fleet] [--image])" >&2
       exit 2
       ;;
   esac

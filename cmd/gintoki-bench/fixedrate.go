@@ -35,6 +35,7 @@ type fixedResult struct {
 	ServiceCores float64
 	GenCores     float64 // CPU of this process (the generator), in cores
 	InFlight     int     // the most requests the generator keeps waiting
+	Retried      int     // requests sent again after a kept-alive connection closed under them (openLoop)
 }
 
 // fixedMaxInFlight bounds the attacker's workers and connections. vegeta

@@ -11,6 +11,8 @@
 //	gintoki-bench [run] [flags]                      the whole benchmark (scripts/bench.sh runs it)
 //	gintoki-bench bare-http --addr A --bodies F      bare HTTP baseline: pre-encoded bodies from a map
 //	gintoki-bench bare-grpc --addr A --bodies F      bare gRPC baseline: pre-encoded bodies, raw codec
+//	gintoki-bench seed [flags]                       create and fill the memory phase's database (1M products)
+//	gintoki-bench fleet-load --addr A [flags]        open-loop load during a rolling restart, and its report (scripts/fleet.sh)
 //
 // Every flag of run has an environment fallback: --quick is
 // GINTOKI_BENCH_QUICK. It needs MariaDB with the demo data, the broker and
@@ -54,6 +56,8 @@ Usage:
   gintoki-bench [run] [flags]                    the whole benchmark (see --help)
   gintoki-bench bare-http --addr A --bodies F    bare HTTP baseline server
   gintoki-bench bare-grpc --addr A --bodies F    bare gRPC baseline server
+  gintoki-bench seed [flags]                     create and fill the memory phase's database
+  gintoki-bench fleet-load --addr A [flags]      open-loop load during a rolling restart (scripts/fleet.sh)
 `
 
 // run dispatches to a subcommand; it returns when the subcommand finishes
@@ -70,6 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBareHTTP(ctx, args, stderr)
 	case "bare-grpc":
 		return runBareGRPC(ctx, args, stderr)
+	case "seed":
+		return runSeed(ctx, args, stderr)
+	case "fleet-load":
+		return runFleetLoad(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -24,6 +24,13 @@ import (
 // its connection is counted against the server (no coordinated omission).
 // It exists so that the freshness phase can serve 20,000 reads/s without the
 // generator taking the CPU the change pipeline needs on a 2-core machine.
+//
+// Like any HTTP/1.1 client it closes a connection whose response says
+// "Connection: close", and it resends a request once, on a new
+// connection, when a kept-alive connection fails before any byte of the
+// response: the server may close an idle connection just as a request
+// goes out (RFC 9112, section 9.3.1, allows the retry for idempotent
+// requests; net/http's Transport does the same). Such retries are counted.
 type openLoop struct {
 	Addr      string // host:port
 	Path      string // request path up to the id, e.g. /v1/products/
@@ -33,6 +40,9 @@ type openLoop struct {
 	MaxID     int
 	Conns     int
 	ServerPID int // for the CPU figure
+	// Timeline, when not nil, receives every request's schedule, latency
+	// and outcome.
+	Timeline *timeline
 }
 
 // openLoopTimeout bounds one request: a request that takes longer fails
@@ -49,9 +59,13 @@ func (o openLoop) run(ctx context.Context) fixedResult {
 		last   time.Time // when the last request went out
 		sent   int
 		ok     int
+		retry  int
 		errors []string
 	}
 	results := make([]connResult, o.Conns)
+	if o.Timeline != nil {
+		o.Timeline.begin(start, o.Conns)
+	}
 	svc, gen := startCPU(o.ServerPID), startCPU(os.Getpid())
 	var wg sync.WaitGroup
 	for c := range o.Conns {
@@ -63,6 +77,7 @@ func (o openLoop) run(ctx context.Context) fixedResult {
 				conn net.Conn
 				br   *bufio.Reader
 				req  []byte
+				used int // requests answered on conn
 			)
 			defer func() {
 				if conn != nil {
@@ -79,31 +94,51 @@ func (o openLoop) run(ctx context.Context) fixedResult {
 				}
 				res.sent++
 				res.last = time.Now()
-				if conn == nil {
-					var err error
-					if conn, err = net.DialTimeout("tcp", o.Addr, openLoopTimeout); err != nil {
-						res.errors = appendErr(res.errors, err)
-						conn = nil
-						continue
-					}
-					br = bufio.NewReaderSize(conn, 4096)
-				}
 				req = append(req[:0], "GET "...)
 				req = append(req, o.Path...)
 				req = strconv.AppendInt(req, int64(1+rng.IntN(o.MaxID)), 10)
 				req = append(req, o.Suffix...)
 				req = append(req, " HTTP/1.1\r\nHost: gintoki-bench\r\n\r\n"...)
-				status, err := roundTrip(conn, br, req)
-				res.lat = append(res.lat, time.Since(at))
+				var (
+					status    int
+					keepAlive bool
+					err       error
+					retried   bool
+				)
+				for {
+					if conn == nil {
+						if conn, err = net.DialTimeout("tcp", o.Addr, openLoopTimeout); err != nil {
+							conn = nil
+							break
+						}
+						br = bufio.NewReaderSize(conn, 4096)
+						used = 0
+					}
+					status, keepAlive, err = roundTrip(conn, br, req)
+					if err != nil || !keepAlive {
+						conn.Close()
+						conn = nil
+					}
+					if err == nil || retried || used == 0 || !errors.Is(err, errNoResponse) {
+						break
+					}
+					retried = true
+					res.retry++
+				}
+				used++
+				lat := time.Since(at)
+				res.lat = append(res.lat, lat)
+				ok := err == nil && status/100 == 2
 				switch {
 				case err != nil:
 					res.errors = appendErr(res.errors, err)
-					conn.Close()
-					conn = nil
-				case status/100 == 2:
+				case ok:
 					res.ok++
 				default:
 					res.errors = appendErr(res.errors, fmt.Errorf("status %d", status))
+				}
+				if o.Timeline != nil {
+					o.Timeline.record(c, at, lat, ok, retried)
 				}
 			}
 		})
@@ -116,14 +151,15 @@ func (o openLoop) run(ctx context.Context) fixedResult {
 		elapsed = max(elapsed, r.last.Sub(start))
 	}
 	var (
-		lat      []time.Duration
-		sent, ok int
-		errs     []string
+		lat             []time.Duration
+		sent, ok, retry int
+		errs            []string
 	)
 	for _, r := range results {
 		lat = append(lat, r.lat...)
 		sent += r.sent
 		ok += r.ok
+		retry += r.retry
 		for _, e := range r.errors {
 			errs = appendErrString(errs, e)
 		}
@@ -133,7 +169,7 @@ func (o openLoop) run(ctx context.Context) fixedResult {
 		Target: o.Rate, Requests: uint64(sent), Sent: float64(sent) / elapsed.Seconds(),
 		Throughput: float64(ok) / elapsed.Seconds(),
 		P50:        percentile(lat, 0.50), P90: percentile(lat, 0.90), P99: percentile(lat, 0.99),
-		ServiceCores: svc.cores(), GenCores: gen.cores(), Errors: errs, InFlight: o.Conns,
+		ServiceCores: svc.cores(), GenCores: gen.cores(), Errors: errs, InFlight: o.Conns, Retried: retry,
 	}
 	if sent > 0 {
 		out.Success = float64(ok) / float64(sent)
@@ -154,49 +190,64 @@ func appendErrString(errs []string, e string) []string {
 	return append(errs, e)
 }
 
-var errChunked = errors.New("response without Content-Length")
+var (
+	errChunked = errors.New("response without Content-Length")
+	// errNoResponse wraps a failure before any byte of the response: the
+	// request may be sent again on a new connection.
+	errNoResponse = errors.New("connection failed before the response")
+)
 
 // roundTrip writes req and reads one response, discarding its body, and
-// returns its status code.
-func roundTrip(conn net.Conn, br *bufio.Reader, req []byte) (int, error) {
+// returns its status code and whether the connection may carry another
+// request (no "Connection: close").
+func roundTrip(conn net.Conn, br *bufio.Reader, req []byte) (status int, keepAlive bool, err error) {
 	if err := conn.SetDeadline(time.Now().Add(openLoopTimeout)); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if _, err := conn.Write(req); err != nil {
-		return 0, err
+		return 0, false, fmt.Errorf("%w: %w", errNoResponse, err)
 	}
 	line, err := br.ReadSlice('\n')
 	if err != nil {
-		return 0, err
+		var ne net.Error
+		if len(line) == 0 && !(errors.As(err, &ne) && ne.Timeout()) {
+			return 0, false, fmt.Errorf("%w: %w", errNoResponse, err)
+		}
+		return 0, false, err
 	}
 	// HTTP/1.1 200 OK
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
-		return 0, fmt.Errorf("malformed status line %q", line)
+		return 0, false, fmt.Errorf("malformed status line %q", line)
 	}
-	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, fmt.Errorf("malformed status line %q", line)
+	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
+		return 0, false, fmt.Errorf("malformed status line %q", line)
 	}
 	length := -1
+	keepAlive = true
 	for {
 		h, err := br.ReadSlice('\n')
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if len(h) <= 2 { // the empty line ending the header
 			break
 		}
-		if name, value, ok := bytes.Cut(h, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
+		name, value, ok := bytes.Cut(h, []byte(":"))
+		switch {
+		case !ok:
+		case bytes.EqualFold(name, []byte("Content-Length")):
 			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
-				return 0, fmt.Errorf("malformed Content-Length %q", value)
+				return 0, false, fmt.Errorf("malformed Content-Length %q", value)
 			}
+		case bytes.EqualFold(name, []byte("Connection")) && bytes.EqualFold(bytes.TrimSpace(value), []byte("close")):
+			keepAlive = false
 		}
 	}
 	if length < 0 {
-		return 0, errChunked
+		return 0, false, errChunked
 	}
 	if _, err := br.Discard(length); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return status, nil
+	return status, keepAlive, nil
 }

@@ -52,6 +52,7 @@ type serveConfig struct {
 	HeartbeatTimeout time.Duration // deprecated, see resolveDeprecated
 	ReplayWindow     time.Duration
 	ShutdownTimeout  time.Duration
+	DrainDelay       time.Duration
 	AccessLogEvery   uint64
 	API              apiConfig
 	Log              logConfig
@@ -89,6 +90,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 0, "deprecated: 0 is --heartbeats=false; other values are ignored, the silence allowed is derived from --max-staleness")
 	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, first report not ready (/readyz 503, gRPC health NOT_SERVING), answer every HTTP request "+
+		"with Connection: close (idle connections are closed halfway through) and keep serving this long, so load balancers move clients to other nodes; "+
+		"then shut down (--shutdown-timeout). Set it above the balancers' time to mark a node down (HAProxy: inter × fall). 0: shut down at once")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
 	c.API.flags(fs)
 	c.Log.flags(fs)
@@ -98,6 +102,9 @@ func (c *serveConfig) validate() error {
 	var errs []error
 	if c.CacheBytes < cache.MinBytes {
 		errs = append(errs, fmt.Errorf("--cache-bytes must be at least %d", cache.MinBytes))
+	}
+	if c.DrainDelay < 0 {
+		errs = append(errs, errors.New("--drain-delay must not be negative"))
 	}
 	if c.MemoryHeadroom < 0 {
 		errs = append(errs, errors.New("--memory-headroom must not be negative"))
@@ -237,6 +244,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	m.watchFreshness(reg, fresh, feed)
 	var ready readiness
 	ready.register(reg)
+	dr := &drain{delay: cfg.DrainDelay}
 	var inspector *app.Inspector
 	if !cfg.NoCache && cfg.InspectRate > 0 {
 		if inspector, err = app.NewInspector(store, c, fresh, app.InspectorConfig{Rate: cfg.InspectRate, LoadTimeout: cfg.LoadTimeout}, log); err != nil {
@@ -270,7 +278,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		return err
 	}
 	hapi := httpapi.New(reader, httpapi.Config{
-		Format: formatJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: fresh.Ready, Stale: fresh.Stale,
+		Format: formatJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: dr.ready(fresh.Ready), Stale: fresh.Stale,
 		Gatherer: reg,
 	}, log, reg)
 	var httpTLS *tls.Config
@@ -278,22 +286,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpTLS = tlsr.ServerConfig()
 	}
 	hsrv := hapi.NewHTTPServer(cfg.API.HTTP, httpTLS, log)
+	hsrv.Handler = dr.closing(hsrv.Handler)
 	log.Info("serving", "http", httpLn.Addr().String(), "grpc", grpcLn.Addr().String(), "tls", tlsr != nil,
 		"mtls", cfg.API.TLS.ClientCAFile != "", "admin", admin.addr(), "cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
 	if listening != nil {
 		listening(httpLn.Addr().String(), grpcLn.Addr().String(), admin.addr())
 	}
 
-	runCtx, stopRun := context.WithCancel(ctx)
+	// The node runs until the signal's drain is over (ctx, then
+	// --drain-delay) or one of its parts fails.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	g, gctx := errgroup.WithContext(runCtx)
+	g.Go(func() error { dr.run(ctx.Done(), gctx.Done(), hsrv, log); stopRun(); return nil })
 	if consumer != nil {
 		g.Go(func() error { return consumer.Run(gctx) })
 		g.Go(func() error { return cfg.Kafka.checkKafka(gctx, strings.Split(cfg.Brokers, ","), log) })
 	}
 	g.Go(func() error { return startService(gctx, svc, consumer, log) })
 	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error { fresh.Watch(gctx, healthInterval, ready.report(gapi.SetServing)); return nil })
+	report := dr.reporter(ready.report(gapi.SetServing))
+	g.Go(func() error { fresh.Watch(gctx, healthInterval, report); return nil })
 	if inspector != nil {
 		g.Go(func() error { inspector.Run(gctx); return nil })
 	}
