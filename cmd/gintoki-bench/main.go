@@ -11,6 +11,7 @@
 //	gintoki-bench [run] [flags]                      the whole benchmark (scripts/bench.sh runs it)
 //	gintoki-bench bare-http --addr A --bodies F      bare HTTP baseline: pre-encoded bodies from a map
 //	gintoki-bench bare-grpc --addr A --bodies F      bare gRPC baseline: pre-encoded bodies, raw codec
+//	gintoki-bench naive-http --addr A --dsn D        naive baseline: one indexed join per request, no cache
 //
 // Every flag of run has an environment fallback: --quick is
 // GINTOKI_BENCH_QUICK. It needs MariaDB with the demo data, the broker and
@@ -51,6 +52,7 @@ Usage:
   gintoki-bench [run] [flags]                    the whole benchmark (see --help)
   gintoki-bench bare-http --addr A --bodies F    bare HTTP baseline server
   gintoki-bench bare-grpc --addr A --bodies F    bare gRPC baseline server
+  gintoki-bench naive-http --addr A --dsn D      naive baseline: one indexed join per request
 `
 
 // run dispatches to a subcommand; it returns when the subcommand finishes
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBareHTTP(ctx, args, stderr)
 	case "bare-grpc":
 		return runBareGRPC(ctx, args, stderr)
+	case "naive-http":
+		return runNaiveHTTP(ctx, args, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
