@@ -59,7 +59,7 @@ type coldSide struct {
 	loadStats
 	DBCores series // MariaDB's CPU during the run, in cores
 	DBQPS   series // SELECT statements per second (Com_select)
-	DBRows  series // InnoDB rows read per second
+	DBRows  series // rows read per second (Rows_read)
 	// The node's own view (/metrics), during the run.
 	Fills     series // fill queries per second
 	FillMS    series // mean fill query latency, ms
@@ -301,14 +301,14 @@ func (cr *coldRunner) measure(ctx context.Context, side *coldSide, url string, p
 type dbStatusAt struct {
 	at       time.Time
 	selects  float64 // Com_select
-	rowsRead float64 // Innodb_rows_read
+	rowsRead float64 // Rows_read
 	cpu      time.Duration
 }
 
 // dbStatus reads MariaDB's statement and row counters and its CPU time.
 func (cr *coldRunner) dbStatus(ctx context.Context) (dbStatusAt, error) {
 	s := dbStatusAt{at: time.Now()}
-	rows, err := cr.b.db.QueryContext(ctx, "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Innodb_rows_read')")
+	rows, err := cr.b.db.QueryContext(ctx, "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Rows_read')")
 	if err != nil {
 		return s, fmt.Errorf("database status: %w", err)
 	}
@@ -322,7 +322,7 @@ func (cr *coldRunner) dbStatus(ctx context.Context) (dbStatusAt, error) {
 		switch name {
 		case "Com_select":
 			s.selects = v
-		case "Innodb_rows_read":
+		case "Rows_read":
 			s.rowsRead = v
 		}
 	}

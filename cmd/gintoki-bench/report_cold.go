@@ -92,7 +92,7 @@ func (r *report) writeCold(w *mdWriter) {
 	w.line("`database/sql`, one prepared indexed join (`warehouse_stock_item` ⋈ `warehouse` by primary keys) per request, no")
 	w.line(fmt.Sprintf("cache, no snapshot transaction, %d pooled connections, the service's JSON. %d interleaved rounds (node, naive, node, …);", c.Conns, c.Rounds))
 	w.line("one run against the naive server first warms MariaDB's buffer pool for both. The database's figures are")
-	w.line("read from `SHOW GLOBAL STATUS` (`Com_select`, `Innodb_rows_read`) and, as CPU, from its process; the node's")
+	w.line("read from `SHOW GLOBAL STATUS` (`Com_select`, `Rows_read`) and, as CPU, from its process; the node's")
 	w.line("from its `/metrics`: `gintoki_db_load_duration_seconds{kind=\"products\"}` (fill queries and their time) and")
 	w.line("`gintoki_db_load_products` (ids per fill query).")
 	w.line("")
@@ -121,7 +121,7 @@ func (r *report) writeCold(w *mdWriter) {
 // side, and the ratio.
 func writeColdContest(w *mdWriter, c *coldReport, x *coldContest) {
 	writeLoadTable(w, false, &x.Node.loadStats, &x.Naive.loadStats)
-	w.line("| server | SELECTs/s (database) | InnoDB rows read/s | MariaDB CPU (cores) | fill queries/s (node) | ms per fill query | ids per fill query | start → ready |")
+	w.line("| server | SELECTs/s (database) | rows read/s (database) | MariaDB CPU (cores) | fill queries/s (node) | ms per fill query | ids per fill query | start → ready |")
 	w.line("|---|---:|---:|---:|---:|---:|---:|---:|")
 	w.row(x.Node.Name, spread(x.Node.DBQPS, count), spread(x.Node.DBRows, count), dbCPU(c, x.Node.DBCores, coresf),
 		spread(x.Node.Fills, count), spread(x.Node.FillMS, msf), spread(x.Node.FillBatch, onef), spread(x.Node.Ready, secsf)+" s")
@@ -130,7 +130,16 @@ func writeColdContest(w *mdWriter, c *coldReport, x *coldContest) {
 	w.line(fmt.Sprintf("fresh node / naive: **%.2f×** req/s (per round: %s), **%.2f×** p99; database SELECTs per request: node %.3f, naive %.3f.",
 		x.Node.RPS.median()/x.Naive.RPS.median(), roundRatios(x.Node.RPS, x.Naive.RPS), x.Node.P99.median()/x.Naive.P99.median(),
 		x.Node.DBQPS.median()/x.Node.RPS.median(), x.Naive.DBQPS.median()/x.Naive.RPS.median()))
+	if c.DBCPU {
+		w.line(fmt.Sprintf("CPU per request (median round): node **%s µs** of its own + **%s µs** of MariaDB's; naive server %s µs + **%s µs** of MariaDB's.",
+			perReq(x.Node.SvcCores, x.Node.RPS), perReq(x.Node.DBCores, x.Node.RPS), perReq(x.Naive.SvcCores, x.Naive.RPS), perReq(x.Naive.DBCores, x.Naive.RPS)))
+	}
 	w.line("")
+}
+
+// perReq renders cores over requests per second as µs of CPU per request.
+func perReq(cores, rps series) string {
+	return strconv.FormatFloat(1e6*cores.median()/rps.median(), 'f', 0, 64)
 }
 
 // dbCPU renders MariaDB's CPU, or says it could not be read.
