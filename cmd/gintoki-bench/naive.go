@@ -84,7 +84,9 @@ func naiveHandler(stmt *sql.Stmt) http.Handler {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		case !found:
-			http.NotFound(w, r)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"error":{"code":404,"status":"NOT_FOUND","message":"product %d not found"}}`, id)
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(body)
