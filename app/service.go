@@ -26,8 +26,9 @@ type Config struct {
 	// answered from the last snapshot, uncached and marked stale.
 	SnapshotRetries int
 	// Loaders bounds the database queries that fills run at once (default
-	// 8). Misses that arrive while every loader is busy gather and are
-	// loaded together; keep it at or below the store's connection pool.
+	// 8). Misses that arrive while a load runs gather and are loaded
+	// together; a further loader starts only for FillBatch waiting ids
+	// (fill.go). Keep it at or below the store's connection pool.
 	Loaders int
 	// FillBatch is the most ids one fill query asks for (default 500).
 	FillBatch int

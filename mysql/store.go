@@ -40,6 +40,7 @@ type Store struct {
 	listSQL   string // a page of product ids (ProductIDs)
 	log       *slog.Logger
 	latency   *prometheus.HistogramVec
+	batch     prometheus.Histogram // ids per product load
 	loadsErrs *prometheus.CounterVec
 }
 
@@ -98,13 +99,18 @@ func Open(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, erro
 			Help:    "Latency of database loads (one consistent-snapshot query), by kind and result.",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
 		}, []string{"kind", "result"}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gintoki_db_load_products",
+			Help:    "Product ids asked for per database load of products (fills gather concurrent misses into one load).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000},
+		}),
 		loadsErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gintoki_db_load_errors_total",
 			Help: "Database loads that failed, by kind.",
 		}, []string{"kind"}),
 	}
 	if reg != nil {
-		reg.MustRegister(s.latency, s.loadsErrs)
+		reg.MustRegister(s.latency, s.batch, s.loadsErrs)
 	}
 	return s, nil
 }
@@ -186,6 +192,7 @@ func (s *Store) loadProducts(ctx context.Context, ids []inventory.ProductID, end
 	var err error
 	snap.Pos, err = s.query(ctx, string(q), scans...)
 	s.observe("products", start, err)
+	s.batch.Observe(float64(len(ids)))
 	if err != nil {
 		return app.Snapshot{}, fmt.Errorf("load %d products: %w", len(ids), err)
 	}

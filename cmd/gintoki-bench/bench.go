@@ -94,7 +94,7 @@ func (b *bench) prepare(ctx context.Context) error {
 	if _, err := os.Stat(b.cfg.Gintoki); err != nil {
 		errs = append(errs, fmt.Errorf("gintoki binary: %w (run make build)", err))
 	}
-	if b.phases["http"] || b.phases["memory"] {
+	if b.phases["http"] || b.phases["memory"] || b.phases["cold"] {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			errs = append(errs, errors.New("wrk not found: run scripts/deps.sh --bench"))
 		}
@@ -209,6 +209,9 @@ func (b *bench) run(ctx context.Context) {
 	}
 	if b.phases["memory"] && ctx.Err() == nil {
 		b.rep.Memory = b.memoryPhase(ctx)
+	}
+	if b.phases["cold"] && ctx.Err() == nil {
+		b.rep.Cold = b.coldPhase(ctx)
 	}
 	if b.phases["cachebench"] && ctx.Err() == nil {
 		b.rep.CacheBench = b.cacheBenchPhase(ctx)

@@ -17,7 +17,7 @@ import (
 
 // phaseNames returns the phases of a run, in the order they run.
 func phaseNames() []string {
-	return []string{"stampede", "http", "grpc", "fixed", "fresh", "memory", "cachebench"}
+	return []string{"stampede", "http", "grpc", "fixed", "fresh", "memory", "cachebench", "cold"}
 }
 
 // config is everything `gintoki-bench run` can be told. Durations left at

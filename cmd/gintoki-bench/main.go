@@ -13,6 +13,7 @@
 //	gintoki-bench bare-grpc --addr A --bodies F      bare gRPC baseline: pre-encoded bodies, raw codec
 //	gintoki-bench seed [flags]                       create and fill the memory phase's database (1M products)
 //	gintoki-bench fleet-load --addr A [flags]        open-loop load during a rolling restart, and its report (scripts/fleet.sh)
+//	gintoki-bench naive-http --addr A --dsn D        naive baseline: one indexed join per request, no cache
 //
 // Every flag of run has an environment fallback: --quick is
 // GINTOKI_BENCH_QUICK. It needs MariaDB with the demo data, the broker and
@@ -58,6 +59,7 @@ Usage:
   gintoki-bench bare-grpc --addr A --bodies F    bare gRPC baseline server
   gintoki-bench seed [flags]                     create and fill the memory phase's database
   gintoki-bench fleet-load --addr A [flags]      open-loop load during a rolling restart (scripts/fleet.sh)
+  gintoki-bench naive-http --addr A --dsn D      naive baseline: one indexed join per request
 `
 
 // run dispatches to a subcommand; it returns when the subcommand finishes
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSeed(ctx, args, stderr)
 	case "fleet-load":
 		return runFleetLoad(ctx, args, stdout, stderr)
+	case "naive-http":
+		return runNaiveHTTP(ctx, args, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

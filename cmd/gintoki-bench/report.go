@@ -28,6 +28,7 @@ type report struct {
 	Fresh      *freshReport
 	Memory     *memoryReport
 	CacheBench *cacheBenchReport
+	Cold       *coldReport // phase_cold.go
 
 	Charts    []benchChart // written beside the report (charts.go)
 	ChartsErr error
@@ -71,6 +72,7 @@ func (r *report) markdown() string {
 	r.writeFresh(&w)
 	r.writeMemory(&w)
 	r.writeStampede(&w)
+	r.writeCold(&w)
 	r.writeCacheBench(&w)
 	return w.String()
 }

@@ -30,6 +30,7 @@ func fullReport() *report {
 			GCTotal: 500, GCQuantiles: map[float64]float64{0: 1e-5, 0.25: 2e-5, 0.5: 3e-5, 0.75: 4e-5, 1: 9e-4}},
 		Stampede:   &stampedeReport{Concurrency: 1000, IDs: []stampedeID{{ID: 1, Selects: 1, Net: 1, OK: 1000}, {ID: 2, Selects: 2, Net: 1.1, OK: 1000}}},
 		CacheBench: &cacheBenchReport{Command: "go test", Rows: []cacheBenchRow{{Name: "BenchmarkGet/x-2", NsOp: series{1, 2, 3}}}},
+		Cold:       fullCold(), // report_cold_test.go
 	}
 }
 

@@ -40,10 +40,10 @@ const (
 
 // verdicts evaluates every target against what the report holds.
 func (r *report) verdicts() []verdict {
-	return []verdict{
+	return append([]verdict{
 		r.httpThroughputVerdict(), r.httpP99Verdict(), r.dbOnlyVerdict(), r.grpcVerdict(),
 		r.fixedVerdict(), r.freshVerdict(), r.rssVerdict(), r.gcVerdict(), r.stampedeVerdict(),
-	}
+	}, r.coldVerdicts()...)
 }
 
 // phaseMissing returns a SKIPPED or FAILED verdict if a phase has no

@@ -72,7 +72,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 		"counts as live heap and lets garbage grow as large as the cache")
 	fs.BoolVar(&c.NoCache, "no-cache", false, "read the database on every request (a benchmark baseline; no change consumer)")
 	fs.IntVar(&c.MaxBatch, "max-batch", 1000, "largest number of ids in one batch request")
-	fs.IntVar(&c.FillQueries, "fill-queries", 8, "most cache-fill queries run at once; misses that arrive meanwhile gather into one query each. "+
+	fs.IntVar(&c.FillQueries, "fill-queries", 8, "most cache-fill queries run at once; misses that arrive while one runs gather into the next, "+
+		"and a further query starts only for a full batch (500 ids) of waiting misses. "+
 		"The database pool is this plus 3 connections (readiness, upkeep and the inspector), so no burst of misses opens more")
 	fs.DurationVar(&c.LoadTimeout, "load-timeout", 2*time.Second, "time limit of one database load")
 	fs.StringVar(&c.Brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
