@@ -25,6 +25,7 @@ type report struct {
 	HTTP       *httpReport
 	GRPC       *grpcReport
 	Fixed      *fixedReport
+	Tail       *tailReport
 	Fresh      *freshReport
 	Memory     *memoryReport
 	CacheBench *cacheBenchReport
@@ -68,6 +69,7 @@ func (r *report) markdown() string {
 	r.writeHTTP(&w)
 	r.writeGRPC(&w)
 	r.writeFixed(&w)
+	r.writeTail(&w)
 	r.writeFresh(&w)
 	r.writeMemory(&w)
 	r.writeStampede(&w)
