@@ -110,6 +110,10 @@ func (b *bench) tailPhase(ctx context.Context) *tailReport {
 	c := b.cfg.Tail
 	b.logf("phase tail: %v req/s, %d rounds of %s per contender, product %d, pool of %d", c.Rates, b.cfg.Rounds, c.Duration, c.Key, c.Conns)
 	rep := &tailReport{Conns: c.Conns, Key: c.Key, Duration: c.Duration}
+	if c.Key > b.cfg.Products {
+		rep.Err = fmt.Errorf("--tail-key %d is not among the products warmed (1..%d)", c.Key, b.cfg.Products)
+		return rep
+	}
 	type contender struct {
 		name string
 		url  string
