@@ -49,8 +49,8 @@ func BenchmarkGetBatch(b *testing.B) {
 // cached products through the HTTP handler (parsing, use case, rendering),
 // without the network.
 func BenchmarkHTTPBatch(b *testing.B) {
-	svc, _, log := warmService(b, benchProducts, viewJSON)
-	h := httpapi.New(svc, httpapi.Config{View: viewJSON}, log, nil)
+	svc, _, log := warmService(b, benchProducts, formatJSON)
+	h := httpapi.New(svc, httpapi.Config{Format: formatJSON}, log, nil)
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([]string, 1024)
 	for i := range bodies {

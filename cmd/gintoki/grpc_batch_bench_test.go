@@ -8,11 +8,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/encoding"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	inventoryv1 "github.com/gintoki/gintoki/gen/inventory/v1"
 	"github.com/gintoki/gintoki/grpcapi"
+	"github.com/gintoki/gintoki/internal/grpcraw"
 	"github.com/gintoki/gintoki/inventory"
 )
 
@@ -21,12 +21,16 @@ import (
 // pre-encoded bodies from a map (as `gintoki-bench bare-grpc` does), with no
 // interceptor. Compare the sub-benchmarks' ns/op.
 func BenchmarkGRPCBatch(b *testing.B) {
-	svc, bodies, log := warmService(b, benchProducts, viewProto)
-	gs, err := grpcapi.New(svc, grpcapi.Config{View: viewProto}, log, nil).NewGRPCServer()
+	svc, bodies, log := warmService(b, benchProducts, formatProto)
+	gs, err := grpcapi.New(svc, grpcapi.Config{Format: formatProto}, log, nil).NewGRPCServer()
 	if err != nil {
 		b.Fatal(err)
 	}
-	bare := grpc.NewServer(grpc.ForceServerCodecV2(bareCodec{encoding.GetCodecV2("proto")}))
+	codec, err := grpcraw.NewCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bare := grpc.NewServer(grpc.ForceServerCodecV2(codec))
 	bare.RegisterService(&grpc.ServiceDesc{
 		ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
@@ -40,7 +44,7 @@ func BenchmarkGRPCBatch(b *testing.B) {
 				out = protowire.AppendTag(out, 1, protowire.BytesType)
 				out = protowire.AppendBytes(out, bodies[inventory.ProductID(id)])
 			}
-			return out, nil
+			return grpcraw.Message(out), nil
 		}}},
 	}, struct{}{})
 	rng := rand.New(rand.NewPCG(1, 2))
