@@ -1,7 +1,7 @@
 # Gintoki: see README.md.
 GO ?= go
 
-.PHONY: build run test deps gen vet bench fleet torture fuzz fuzz-short clean image test-deploy dashboard
+.PHONY: build run test deps gen vet bench bench-tail fleet torture fuzz fuzz-short clean image test-deploy dashboard
 
 ## build: the binaries in bin/ (gintoki, gintoki-devbroker)
 build:
@@ -58,6 +58,11 @@ gen:
 ## bench: the benchmark report against the running stack's dependencies (see docs/benchmarks.md)
 bench: build
 	./scripts/bench.sh
+
+## bench-tail: only the tail-latency phase (open loop, one hot key, service and bare
+## server interleaved), printed; docs/benchmarks.md is left as it is
+bench-tail: build
+	GINTOKI_BENCH_REPORT= ./scripts/bench.sh --phases tail
 
 ## fleet: a rolling restart of 3 nodes behind HAProxy under an open-loop load, and its report (see docs/fleet.md)
 fleet: build

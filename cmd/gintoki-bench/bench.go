@@ -175,7 +175,7 @@ func (b *bench) stopProc(p *proc) {
 // run runs the selected phases. A phase that fails is reported as failed;
 // the others still run, unless ctx ends.
 func (b *bench) run(ctx context.Context) {
-	needStack := b.phases["stampede"] || b.phases["http"] || b.phases["grpc"] || b.phases["fixed"] || b.phases["fresh"]
+	needStack := b.phases["stampede"] || b.phases["http"] || b.phases["grpc"] || b.phases["fixed"] || b.phases["tail"] || b.phases["fresh"]
 	if needStack {
 		if err := b.startStack(ctx); err != nil {
 			b.rep.StackErr = err
@@ -198,6 +198,9 @@ func (b *bench) run(ctx context.Context) {
 			}
 			if b.phases["fixed"] {
 				b.rep.Fixed = b.fixedPhase(ctx)
+			}
+			if b.phases["tail"] {
+				b.rep.Tail = b.tailPhase(ctx)
 			}
 			if b.phases["fresh"] {
 				b.rep.Fresh = b.freshPhase(ctx)
@@ -299,7 +302,7 @@ func (b *bench) warm(ctx context.Context) error {
 	}
 	b.logf("warmed %d products in %s", len(jsonBodies), time.Since(start).Round(time.Millisecond))
 
-	if !b.phases["http"] && !b.phases["grpc"] {
+	if !b.phases["http"] && !b.phases["grpc"] && !b.phases["tail"] {
 		return nil
 	}
 	jsonPath, protoPath := filepath.Join(b.tmp, "json.bodies"), filepath.Join(b.tmp, "proto.bodies")

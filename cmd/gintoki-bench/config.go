@@ -17,7 +17,7 @@ import (
 
 // phaseNames returns the phases of a run, in the order they run.
 func phaseNames() []string {
-	return []string{"stampede", "http", "grpc", "fixed", "fresh", "memory", "cachebench", "cold"}
+	return []string{"stampede", "http", "grpc", "fixed", "tail", "fresh", "memory", "cachebench", "cold"}
 }
 
 // config is everything `gintoki-bench run` can be told. Durations left at
@@ -59,6 +59,8 @@ type config struct {
 	GRPCConns   int
 	GRPCCallers int
 	BatchSize   int // ids per gRPC batch call
+
+	Tail tailConfig // the tail phase (phase_tail.go)
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -104,6 +106,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GRPCConns, "grpc-conns", 4, "gRPC connections of the gRPC load generator")
 	fs.IntVar(&c.GRPCCallers, "grpc-callers", 64, "concurrent callers of the gRPC load generator")
 	fs.IntVar(&c.BatchSize, "batch-size", 100, "ids per BatchGetInventory call")
+	c.Tail.flags(fs)
 }
 
 func parseInts(s string) ([]int, error) {
@@ -141,6 +144,7 @@ func (c *config) resolve() {
 	if len(c.FreshReads) == 0 {
 		c.FreshReads = []int{20_000, 10_000, 1_000}
 	}
+	c.Tail.resolve(c.Quick)
 }
 
 func (c *config) validate() error {
@@ -170,6 +174,9 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("--mem-database %q: letters, digits and _ only", c.MemDatabase))
 	}
 	if _, err := c.phaseSet(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Tail.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

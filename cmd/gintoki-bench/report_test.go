@@ -23,6 +23,7 @@ func fullReport() *report {
 		GRPC: &grpcReport{Get: stats("g", 95, 1), GetBare: stats("b", 100, 1), Batch: stats("gb", 9, 5),
 			BatchBare: stats("bb", 10, 5), Conns: 4, Callers: 64, BatchSize: 100},
 		Fixed: &fixedReport{Runs: []fixedResult{{Target: 10_000, Sent: 10_000, Success: 1}, {Target: 16_700, Sent: 16_690, Success: 1}}},
+		Tail:  tailFull(),
 		Fresh: &freshReport{Runs: []freshRun{{Samples: 500, P50: 3 * time.Millisecond, P99: 12 * time.Millisecond, Max: 30 * time.Millisecond,
 			WritesPS: 1000, TargetWrites: 1000, Generator: genOpenLoop, Reads: fixedResult{Target: 20_000, Sent: 20_000, Success: 1},
 			Delay: hist{Bounds: []float64{0.001, 0.01}, Counts: []uint64{5, 10}, Count: 10, Sum: 0.02}, DelayOK: true}}},

@@ -40,10 +40,13 @@ const (
 
 // verdicts evaluates every target against what the report holds.
 func (r *report) verdicts() []verdict {
-	return append([]verdict{
-		r.httpThroughputVerdict(), r.httpP99Verdict(), r.dbOnlyVerdict(), r.grpcVerdict(),
-		r.fixedVerdict(), r.freshVerdict(), r.rssVerdict(), r.gcVerdict(), r.stampedeVerdict(),
-	}, r.coldVerdicts()...)
+	v := []verdict{
+		r.httpThroughputVerdict(), r.httpP99Verdict(), r.dbOnlyVerdict(), r.grpcVerdict(), r.grpcBatchVerdict(),
+		r.fixedVerdict(),
+	}
+	v = append(v, r.tailVerdicts()...)
+	v = append(v, r.freshVerdict(), r.rssVerdict(), r.gcVerdict(), r.stampedeVerdict())
+	return append(v, r.coldVerdicts()...)
 }
 
 // phaseMissing returns a SKIPPED or FAILED verdict if a phase has no
@@ -107,6 +110,15 @@ func (r *report) dbOnlyVerdict() verdict {
 	}
 	got := r.HTTP.Gintoki.RPS.median() / r.HTTP.DBOnly.RPS.median()
 	return atLeast(t, fmt.Sprintf("%.1f× (%s vs %s req/s)", got, count(r.HTTP.Gintoki.RPS.median()), count(r.HTTP.DBOnly.RPS.median())), got, targetDBOnlyRatio)
+}
+
+func (r *report) grpcBatchVerdict() verdict {
+	const t = "gRPC BatchGetInventory (100 cached ids): calls/s ≥ 0.9× bare grpc-go"
+	if v := r.phaseMissing(t, true, r.GRPC != nil, errOf(r.GRPC)); v != nil {
+		return *v
+	}
+	got := r.GRPC.Batch.RPS.median() / r.GRPC.BatchBare.RPS.median()
+	return atLeast(t, fmt.Sprintf("%.2f× (%s vs %s calls/s)", got, count(r.GRPC.Batch.RPS.median()), count(r.GRPC.BatchBare.RPS.median())), got, targetGRPCRatio)
 }
 
 func (r *report) grpcVerdict() verdict {
