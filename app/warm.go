@@ -34,8 +34,30 @@ type WarmConfig struct {
 
 // WarmProgress is how far a warm has got. It is safe for concurrent use.
 type WarmProgress struct {
-	Loaded atomic.Int64 // products read into the cache (found or not)
+	Loaded atomic.Int64 // products read into the cache (found or not), already cached ones included
+	Target atomic.Int64 // products to read when known (a list of ids), else 0
 	Done   atomic.Bool  // the warm has ended, complete or not
+	begun  atomic.Int64 // UnixNano when Warm began, 0 before
+	ended  atomic.Int64 // UnixNano when it ended, 0 before
+}
+
+// Elapsed returns how long the warm has run, or ran: 0 before it began.
+func (p *WarmProgress) Elapsed() time.Duration {
+	b := p.begun.Load()
+	if b == 0 {
+		return 0
+	}
+	e := p.ended.Load()
+	if e == 0 {
+		return time.Since(time.Unix(0, b))
+	}
+	return time.Duration(e - b)
+}
+
+// finish marks the warm ended.
+func (p *WarmProgress) finish() {
+	p.ended.Store(time.Now().UnixNano())
+	p.Done.Store(true)
 }
 
 // Warm loads products into the cache before the node takes traffic: every
@@ -48,7 +70,8 @@ type WarmProgress struct {
 // when ctx ends, or at the first failed chunk (returning its error), and
 // marks progress Done in every case.
 func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventory.ProductID, cfg WarmConfig, progress *WarmProgress, log *slog.Logger) error {
-	defer progress.Done.Store(true)
+	progress.begun.CompareAndSwap(0, time.Now().UnixNano())
+	defer progress.finish()
 	if !s.Started() {
 		return errors.New("warm: the warehouse directory is not loaded yet (call Start first)")
 	}
@@ -60,6 +83,9 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 	}
 	if cfg.Full == nil {
 		cfg.Full = func() bool { return false }
+	}
+	if lister == nil {
+		progress.Target.Store(int64(len(ids)))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -103,7 +129,7 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 		case <-done:
 			waiting = false
 		case <-tick.C:
-			log.Info("warming the cache", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+			logProgress(log, "warming the cache", progress, start)
 		}
 	}
 	cancel()
@@ -115,13 +141,24 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 	}
 	switch {
 	case errors.Is(err, errCacheFull):
-		log.Info("cache warm stopped at the cache's byte bound", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+		logProgress(log, "cache warm stopped at the cache's byte bound", progress, start)
 		return nil
 	case err != nil:
 		return err
 	}
-	log.Info("cache warm done", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	logProgress(log, "cache warm done", progress, start)
 	return nil
+}
+
+// logProgress logs how far the warm has got: products loaded, their rate
+// and the time spent, and the target when it is known.
+func logProgress(log *slog.Logger, msg string, progress *WarmProgress, start time.Time) {
+	n, elapsed := progress.Loaded.Load(), time.Since(start)
+	attrs := []any{"products", n, "per_second", int64(float64(n) / max(elapsed.Seconds(), 1e-3)), "elapsed", elapsed.Round(time.Millisecond).String()}
+	if t := progress.Target.Load(); t > 0 {
+		attrs = append(attrs, "target", t)
+	}
+	log.Info(msg, attrs...)
 }
 
 var errCacheFull = errors.New("cache full")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -131,11 +132,42 @@ func TestReadiness(t *testing.T) {
 	if n := strings.Count(logs.String(), "db-7.internal"); n != 1 {
 		t.Errorf("the reason was logged %d times, want once:\n%s", n, logs.String())
 	}
-	ready = nil
+	ready = fmt.Errorf("%w: 1234 products loaded", app.ErrWarming)
 	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "warming\n" {
+		t.Fatalf("/readyz while warming = %d %q, want 503 \"warming\"", rec.Code, rec.Body)
+	}
+	ready = nil
+	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 200 || rec.Body.String() != "ready\n" {
 		t.Fatalf("/readyz = %d %q", rec.Code, rec.Body)
+	}
+}
+
+// /debug/cached-ids streams the key list in the format --warm file: reads.
+func TestCachedIDs(t *testing.T) {
+	ids := func(yield func(inventory.ProductID) bool) {
+		for _, id := range []inventory.ProductID{3, 1, 900000000001} {
+			if !yield(id) {
+				return
+			}
+		}
+	}
+	h := AdminHandler(ids)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/debug/cached-ids", nil))
+	if want := CachedIDsHeader + "3\n1\n900000000001\n"; rec.Code != 200 || rec.Body.String() != want {
+		t.Fatalf("/debug/cached-ids = %d %q, want %q", rec.Code, rec.Body, want)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	rec = httptest.NewRecorder()
+	AdminHandler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/debug/cached-ids", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("/debug/cached-ids without a cache = %d", rec.Code)
 	}
 }
 

@@ -256,7 +256,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpLn.Close()
 		return fmt.Errorf("listen gRPC: %w", err)
 	}
-	admin, err := listenAdmin(cfg.API.AdminAddr, log)
+	admin, err := listenAdmin(cfg.API.AdminAddr, c.IDs(), log)
 	if err != nil {
 		httpLn.Close()
 		grpcLn.Close()
