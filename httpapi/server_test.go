@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -179,5 +180,15 @@ func TestJSONRenderer(t *testing.T) {
 	}
 	if got := string(JSONRenderer{}.AppendInventory(nil, &inventory.Inventory{Product: 1})); got != `{"product_id":1,"warehouses":[]}` {
 		t.Fatalf("empty: %s", got)
+	}
+}
+
+// The renderer's string fast path writes what encoding/json writes.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "WH-AMS", `A"B`, `back\slash`, "tab\there", "<b>&", "Ü", "\x7f", "line\n", "\u2028"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
 	}
 }

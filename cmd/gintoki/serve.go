@@ -52,6 +52,8 @@ type serveConfig struct {
 	HeartbeatTimeout time.Duration // deprecated, see resolveDeprecated
 	ReplayWindow     time.Duration
 	ShutdownTimeout  time.Duration
+	Warm             warmSource
+	WarmTimeout      time.Duration
 	AccessLogEvery   uint64
 	API              apiConfig
 	Log              logConfig
@@ -89,6 +91,11 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", 0, "deprecated: 0 is --heartbeats=false; other values are ignored, the silence allowed is derived from --max-staleness")
 	fs.DurationVar(&c.ReplayWindow, "replay-window", 10*time.Second, "on start, re-read changes this old (harmless replays) so none is missed")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time to drain in-flight requests on SIGINT/SIGTERM")
+	c.Warm = warmSource{mode: warmAll}
+	fs.Var(&c.Warm, "warm", "what to load into the cache before reporting ready (/readyz answers \"warming\" meanwhile): "+
+		"off; all (every product, in id order, until the cache is full); file:PATH (the ids in PATH, one per line, # comments allowed, in file order); "+
+		"peer:URL (the ids a running node holds, from its admin address: peer:http://HOST:PORT reads "+cachedIDsPath+"; every product if it cannot be read)")
+	fs.DurationVar(&c.WarmTimeout, "warm-timeout", time.Minute, "longest warm start: after it the node stops warming, logs a warning and reports ready with a partly warm cache")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
 	c.API.flags(fs)
 	c.Log.flags(fs)
@@ -108,8 +115,8 @@ func (c *serveConfig) validate() error {
 	if c.FillQueries <= 0 {
 		errs = append(errs, errors.New("--fill-queries must be positive"))
 	}
-	if c.LoadTimeout <= 0 || c.MaxStaleness <= 0 || c.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("--load-timeout, --max-staleness and --shutdown-timeout must be positive"))
+	if c.LoadTimeout <= 0 || c.MaxStaleness <= 0 || c.ShutdownTimeout <= 0 || c.WarmTimeout <= 0 {
+		errs = append(errs, errors.New("--load-timeout, --max-staleness, --shutdown-timeout and --warm-timeout must be positive"))
 	}
 	if c.InspectRate < 0 || c.InspectRate > 1000 {
 		errs = append(errs, errors.New("--inspect-rate must be between 0 and 1000 keys per second"))
@@ -228,7 +235,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		}
 		m.watchFeed(reg, feed, consumer)
 	}
-	fresh, err := newFreshness(cfg, svc, store, consumer, feed, log)
+	warm, err := newWarmer(cfg, svc, store, c, log)
+	if err != nil {
+		return err
+	}
+	m.watchWarm(reg, warm.progress)
+	fresh, err := newFreshness(cfg, svc, store, consumer, feed, warm.progress, log)
 	if err != nil {
 		return err
 	}
@@ -289,7 +301,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		g.Go(func() error { return consumer.Run(gctx) })
 		g.Go(func() error { return cfg.Kafka.checkKafka(gctx, strings.Split(cfg.Brokers, ","), log) })
 	}
-	g.Go(func() error { return startService(gctx, svc, consumer, log) })
+	g.Go(func() error {
+		// The warm runs once the directory is loaded, so after the consumer
+		// attached: every change after a warm snapshot is consumed, and the
+		// consumer applies changes while the warm loads (docs/consistency.md,
+		// "Warm start").
+		if err := startService(gctx, svc, consumer, log); err != nil || !svc.Started() {
+			return err
+		}
+		warm.run(gctx)
+		return nil
+	})
 	g.Go(func() error { return svc.Run(gctx) })
 	g.Go(func() error { fresh.Watch(gctx, healthInterval, ready.report(gapi.SetServing)); return nil })
 	if inspector != nil {
