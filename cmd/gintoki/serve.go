@@ -115,8 +115,11 @@ func (c *serveConfig) validate() error {
 	if c.FillQueries <= 0 {
 		errs = append(errs, errors.New("--fill-queries must be positive"))
 	}
-	if c.LoadTimeout <= 0 || c.MaxStaleness <= 0 || c.ShutdownTimeout <= 0 || c.WarmTimeout <= 0 {
-		errs = append(errs, errors.New("--load-timeout, --max-staleness, --shutdown-timeout and --warm-timeout must be positive"))
+	if c.LoadTimeout <= 0 || c.MaxStaleness <= 0 || c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--load-timeout, --max-staleness and --shutdown-timeout must be positive"))
+	}
+	if c.Warm.on() && c.WarmTimeout <= 0 {
+		errs = append(errs, errors.New("--warm-timeout must be positive"))
 	}
 	if c.InspectRate < 0 || c.InspectRate > 1000 {
 		errs = append(errs, errors.New("--inspect-rate must be between 0 and 1000 keys per second"))

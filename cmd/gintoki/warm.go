@@ -22,7 +22,7 @@ import (
 )
 
 // warmSource is what `gintoki serve --warm` loads before the node reports
-// ready. It is a flag.Value.
+// ready. It is a flag.Value; its zero value is off.
 type warmSource struct {
 	mode string // warmOff, warmAll, warmFile or warmPeer
 	arg  string // the file's path or the peer's URL
@@ -37,6 +37,9 @@ const (
 
 // cachedIDsPath is where a node's admin address lists its cached ids.
 const cachedIDsPath = "/debug/cached-ids"
+
+// on reports whether the node warms.
+func (w warmSource) on() bool { return w.mode != "" && w.mode != warmOff }
 
 func (w *warmSource) String() string {
 	if w.arg != "" {
@@ -191,7 +194,7 @@ func (w *warmer) run(ctx context.Context) {
 func newWarmer(cfg serveConfig, svc *app.Service, lister app.ProductLister, c *cache.Cache, log *slog.Logger) (*warmer, error) {
 	w := &warmer{source: cfg.Warm, timeout: cfg.WarmTimeout, svc: svc, lister: lister, cache: c,
 		client: &http.Client{}, log: log}
-	if cfg.NoCache || cfg.Warm.mode == warmOff {
+	if cfg.NoCache || !cfg.Warm.on() {
 		return w, nil
 	}
 	w.progress = new(app.WarmProgress)
