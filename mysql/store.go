@@ -167,6 +167,20 @@ func (s *Store) loadProducts(ctx context.Context, ids []inventory.ProductID, end
 	start := time.Now()
 	q, wanted := s.stockQuery(ids, end)
 	snap := app.Snapshot{Stock: make(map[inventory.ProductID][]inventory.Stock, len(ids))}
+	// The rows come in primary-key order, so a product's rows are
+	// adjacent: they are collected in one arena and each product gets its
+	// part of it, rather than a slice grown row by row.
+	arena := make([]inventory.Stock, 0, 4*len(ids))
+	cur, from := inventory.ProductID(0), 0
+	flush := func() {
+		if part := arena[from:len(arena):len(arena)]; len(part) > 0 {
+			if prev, ok := snap.Stock[cur]; ok { // not adjacent after all: keep both
+				part = append(prev, part...)
+			}
+			snap.Stock[cur] = part
+		}
+		from = len(arena)
+	}
 	scans := []func(*sql.Rows) error{func(rows *sql.Rows) error {
 		// Plain integers: database/sql converts them without reflection.
 		var p, w, qty int64
@@ -179,13 +193,17 @@ func (s *Store) loadProducts(ctx context.Context, ids []inventory.ProductID, end
 		if wanted != nil && !wanted(inventory.ProductID(p)) {
 			return nil
 		}
-		snap.Stock[inventory.ProductID(p)] = append(snap.Stock[inventory.ProductID(p)],
-			inventory.Stock{Warehouse: inventory.WarehouseID(w), Qty: int32(qty)})
+		if inventory.ProductID(p) != cur {
+			flush()
+			cur = inventory.ProductID(p)
+		}
+		arena = append(arena, inventory.Stock{Warehouse: inventory.WarehouseID(w), Qty: int32(qty)})
 		return nil
 	}}
 	scans = append(scans, more...)
 	var err error
 	snap.Pos, err = s.query(ctx, q, scans...)
+	flush()
 	s.observe("products", start, err)
 	if err != nil {
 		return app.Snapshot{}, fmt.Errorf("load %d products: %w", len(ids), err)
