@@ -66,7 +66,7 @@ var rows = []row{
 			}},
 		{title: "Evictions per second", unit: "ops", desc: "Entries evicted to make room: steadily above 0, the working set does not fit (alert GintokiCacheEvictions).",
 			targets: []target{{rate("gintoki_cache_evictions_total", node, "instance"), "{{instance}}"}}},
-		{title: "Warm start", unit: "short", desc: "Products the warm start (--warm) has read into the cache, and its target when it warms a key list (0: every product, "+
+		{title: "Warm start", unit: "short", desc: "Products the warm start (--warm) has read into the cache, and its target when it warms a key list (0: every product, " +
 			"until the cache is full). A node is not ready until it is done (gintoki_warming).",
 			targets: []target{
 				{`gintoki_warm_products_loaded_total{` + node + `}`, "loaded {{instance}}"},
