@@ -70,7 +70,7 @@ var rows = []row{
 			"until the cache is full). A node is not ready until it is done (gintoki_warming).",
 			targets: []target{
 				{`gintoki_warm_products_loaded_total{` + node + `}`, "loaded {{instance}}"},
-				{`gintoki_warm_target_products{` + node + `} > 0`, "target {{instance}}"},
+				{`gintoki_warm_target_products{` + node + `}`, "target {{instance}}"},
 			}},
 		{title: "Warm start rate and duration", unit: "short", desc: "Products warmed per second, and how long the warm ran (seconds).",
 			targets: []target{
