@@ -74,7 +74,10 @@ func encodeEntry(rec *inventory.Record, dir *inventory.Directory, renderers []Re
 	b = binary.AppendUvarint(b, dir.Epoch())
 	if exists {
 		b = append(b, byte(len(renderers)))
-		var body []byte
+		// One scratch body, large enough for most products, instead of the
+		// handful of allocations growing it from nothing costs: a warm start
+		// encodes a million entries.
+		body := make([]byte, 0, 256)
 		for _, r := range renderers {
 			body = r.AppendInventory(body[:0], &inv)
 			b = binary.AppendUvarint(b, uint64(len(body)))

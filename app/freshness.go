@@ -50,7 +50,15 @@ type FreshnessParts struct {
 	Database interface {
 		Ping(ctx context.Context) error
 	}
+	// Warm is the progress of the node's warm start; the node is not
+	// ready until it is Done. nil: the node does not warm.
+	Warm *WarmProgress
 }
+
+// ErrWarming is the readiness error of a node still warming its cache (see
+// Service.Warm). Transports tell it from other reasons: /readyz answers
+// "warming".
+var ErrWarming = errors.New("warming the cache")
 
 // Freshness is the readiness and staleness policy of a node: it decides,
 // for every answer, whether it must be marked stale, and whether the node
@@ -162,7 +170,8 @@ func (f *Freshness) streamError() error {
 }
 
 // Ready reports whether the node should receive traffic: the warehouse
-// directory is loaded, the consumer is attached, has caught up with the
+// directory is loaded, the warm start (if any) has ended (ErrWarming until
+// then), the consumer is attached, has caught up with the
 // topics as they were when it attached, and has had everything they held
 // within the bound, database fills are not failing, and the database
 // answers. A silent source does not
@@ -171,6 +180,9 @@ func (f *Freshness) streamError() error {
 func (f *Freshness) Ready(ctx context.Context) error {
 	if !f.parts.Service.Started() {
 		return errors.New("warehouse directory not loaded")
+	}
+	if w := f.parts.Warm; w != nil && !w.Done.Load() {
+		return fmt.Errorf("%w: %d products loaded", ErrWarming, w.Loaded.Load())
 	}
 	if s := f.parts.Stream; s != nil {
 		st, h := s.State(), s.Horizon()

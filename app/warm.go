@@ -25,6 +25,11 @@ type WarmConfig struct {
 	// Chunk is the number of products per fill query (default the
 	// Service's FillBatch).
 	Chunk int
+	// ListPage is the number of product ids one listing query returns
+	// (default 20 chunks). Listing is one query at a time, so its pages are
+	// larger than the chunks: with a page per chunk, the round trips of
+	// the listing, not the loads, would set the pace.
+	ListPage int
 	// Full reports whether the cache has reached its byte bound (nil:
 	// never); warming stops there rather than evict what it loaded.
 	Full func() bool
@@ -34,8 +39,30 @@ type WarmConfig struct {
 
 // WarmProgress is how far a warm has got. It is safe for concurrent use.
 type WarmProgress struct {
-	Loaded atomic.Int64 // products read into the cache (found or not)
+	Loaded atomic.Int64 // products read into the cache (found or not), already cached ones included
+	Target atomic.Int64 // products to read when known (a list of ids), else 0
 	Done   atomic.Bool  // the warm has ended, complete or not
+	begun  atomic.Int64 // UnixNano when Warm began, 0 before
+	ended  atomic.Int64 // UnixNano when it ended, 0 before
+}
+
+// Elapsed returns how long the warm has run, or ran: 0 before it began.
+func (p *WarmProgress) Elapsed() time.Duration {
+	b := p.begun.Load()
+	if b == 0 {
+		return 0
+	}
+	e := p.ended.Load()
+	if e == 0 {
+		return time.Since(time.Unix(0, b))
+	}
+	return time.Duration(e - b)
+}
+
+// finish marks the warm ended.
+func (p *WarmProgress) finish() {
+	p.ended.Store(time.Now().UnixNano())
+	p.Done.Store(true)
 }
 
 // Warm loads products into the cache before the node takes traffic: every
@@ -48,12 +75,16 @@ type WarmProgress struct {
 // when ctx ends, or at the first failed chunk (returning its error), and
 // marks progress Done in every case.
 func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventory.ProductID, cfg WarmConfig, progress *WarmProgress, log *slog.Logger) error {
-	defer progress.Done.Store(true)
+	progress.begun.CompareAndSwap(0, time.Now().UnixNano())
+	defer progress.finish()
 	if !s.Started() {
 		return errors.New("warm: the warehouse directory is not loaded yet (call Start first)")
 	}
 	if cfg.Chunk <= 0 {
 		cfg.Chunk = s.cfg.FillBatch
+	}
+	if cfg.ListPage < cfg.Chunk {
+		cfg.ListPage = 20 * cfg.Chunk
 	}
 	if cfg.LogEvery <= 0 {
 		cfg.LogEvery = 5 * time.Second
@@ -61,13 +92,18 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 	if cfg.Full == nil {
 		cfg.Full = func() bool { return false }
 	}
+	if lister == nil {
+		progress.Target.Store(int64(len(ids)))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	chunks := make(chan []inventory.ProductID)
+	// The lister runs ahead of the loads by a page, so that a loader that
+	// is done finds its next chunk waiting.
+	chunks := make(chan []inventory.ProductID, cfg.ListPage/cfg.Chunk+s.cfg.Loaders)
 	var listErr error
-	go func() { // the lister: one page per chunk
+	go func() {
 		defer close(chunks)
-		listErr = pageIDs(ctx, lister, ids, cfg.Chunk, chunks)
+		listErr = pageIDs(ctx, lister, ids, cfg.Chunk, cfg.ListPage, chunks)
 	}()
 
 	start := time.Now()
@@ -88,7 +124,7 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 					fail(errCacheFull)
 					return
 				}
-				if _, err := s.await(ctx, s.uncached(chunk)); err != nil {
+				if _, err := s.await(ctx, validDistinct(chunk)); err != nil {
 					fail(fmt.Errorf("warm products %d…%d: %w", int64(chunk[0]), int64(chunk[len(chunk)-1]), err))
 					return
 				}
@@ -103,7 +139,7 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 		case <-done:
 			waiting = false
 		case <-tick.C:
-			log.Info("warming the cache", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+			logProgress(log, "warming the cache", progress, start)
 		}
 	}
 	cancel()
@@ -115,63 +151,68 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 	}
 	switch {
 	case errors.Is(err, errCacheFull):
-		log.Info("cache warm stopped at the cache's byte bound", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+		logProgress(log, "cache warm stopped at the cache's byte bound", progress, start)
 		return nil
 	case err != nil:
 		return err
 	}
-	log.Info("cache warm done", "products", progress.Loaded.Load(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	logProgress(log, "cache warm done", progress, start)
 	return nil
+}
+
+// logProgress logs how far the warm has got: products loaded, their rate
+// and the time spent, and the target when it is known.
+func logProgress(log *slog.Logger, msg string, progress *WarmProgress, start time.Time) {
+	n, elapsed := progress.Loaded.Load(), time.Since(start)
+	attrs := []any{"products", n, "per_second", int64(float64(n) / max(elapsed.Seconds(), 1e-3)), "elapsed", elapsed.Round(time.Millisecond).String()}
+	if t := progress.Target.Load(); t > 0 {
+		attrs = append(attrs, "target", t)
+	}
+	log.Info(msg, attrs...)
 }
 
 var errCacheFull = errors.New("cache full")
 
-// pageIDs sends ids, or the lister's pages, in chunks of n until done or
-// ctx ends.
-func pageIDs(ctx context.Context, lister ProductLister, ids []inventory.ProductID, n int, out chan<- []inventory.ProductID) error {
-	send := func(chunk []inventory.ProductID) bool {
-		select {
-		case out <- chunk:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	if lister == nil {
+// pageIDs sends ids, or the lister's pages of page ids, in chunks of n
+// until done or ctx ends.
+func pageIDs(ctx context.Context, lister ProductLister, ids []inventory.ProductID, n, page int, out chan<- []inventory.ProductID) error {
+	send := func(ids []inventory.ProductID) bool {
 		for len(ids) > 0 {
 			k := min(n, len(ids))
-			if !send(ids[:k:k]) {
-				return nil
+			select {
+			case out <- ids[:k:k]:
+			case <-ctx.Done():
+				return false
 			}
 			ids = ids[k:]
 		}
+		return true
+	}
+	if lister == nil {
+		send(ids)
 		return nil
 	}
 	var after inventory.ProductID
 	for {
-		page, err := lister.ProductIDs(ctx, after, n)
+		got, err := lister.ProductIDs(ctx, after, page)
 		if err != nil {
 			return fmt.Errorf("list products after %d: %w", int64(after), err)
 		}
-		if len(page) > 0 && !send(page) {
+		if !send(got) || len(got) < page {
 			return nil
 		}
-		if len(page) < n {
-			return nil
-		}
-		after = page[len(page)-1]
+		after = got[len(got)-1]
 	}
 }
 
-// uncached returns the distinct valid ids of chunk that have no cache
-// entry.
-func (s *Service) uncached(chunk []inventory.ProductID) []inventory.ProductID {
+// validDistinct returns the distinct valid ids of chunk. Those already
+// cached are skipped by await, which looks each id up under its stripe
+// lock anyway: a second look here would cost a warm of an empty cache a
+// lookup per product for nothing.
+func validDistinct(chunk []inventory.ProductID) []inventory.ProductID {
 	out := chunk[:0:0]
 	for _, id := range dedup(chunk) {
-		if id.Validate() != nil {
-			continue
-		}
-		if _, ok := s.cache.Get(nil, id); !ok {
+		if id.Validate() == nil {
 			out = append(out, id)
 		}
 	}

@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -111,5 +114,53 @@ func TestWarmRacesChanges(t *testing.T) {
 	wg.Wait()
 	if got := []string{get(t, s, 1), get(t, s, 2), get(t, s, 3)}; !slices.Equal(got, []string{"1:AMS=1", "2:AMS=22", "3:AMS=33"}) {
 		t.Fatalf("after the warm: %q", got)
+	}
+}
+
+// A node is not ready while it warms, and says so with ErrWarming; the
+// warm's end, complete or not, makes it ready (as far as warming goes).
+func TestWarmingReadiness(t *testing.T) {
+	parts := &fakeParts{started: true}
+	var progress WarmProgress
+	f := mustFreshness(t, FreshnessConfig{MaxStaleness: time.Second}, FreshnessParts{Service: parts, Database: parts, Warm: &progress})
+	progress.Loaded.Store(42)
+	err := f.Ready(context.Background())
+	if !errors.Is(err, ErrWarming) || !strings.Contains(err.Error(), "42 products") {
+		t.Fatalf("Ready while warming: %v, want ErrWarming with the progress", err)
+	}
+	parts.started = false
+	if err := f.Ready(context.Background()); err == nil || errors.Is(err, ErrWarming) {
+		t.Fatalf("Ready before the directory is loaded: %v, want the directory as the reason", err)
+	}
+	parts.started = true
+	progress.finish()
+	if err := f.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready after the warm: %v", err)
+	}
+	if progress.Elapsed() != 0 {
+		t.Fatalf("Elapsed of a warm that never began = %v", progress.Elapsed())
+	}
+}
+
+// A warm with a context that ends stops, reports the context's error and
+// still ends (Done), so the node becomes ready with what it loaded.
+func TestWarmTimeout(t *testing.T) {
+	load, started, release := blockingLoad(staticLoad(pos(100), table(100)))
+	defer close(release)
+	s := newTestService(t, &fakeStore{load: load}, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var progress WarmProgress
+	done := make(chan error, 1)
+	go func() { done <- s.Warm(ctx, nil, []inventory.ProductID{1, 2, 3}, WarmConfig{}, &progress, quiet) }()
+	<-started
+	if progress.Done.Load() || progress.Target.Load() != 3 {
+		t.Fatalf("during the warm: done %v, target %d", progress.Done.Load(), progress.Target.Load())
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Warm after its context ended: %v", err)
+	}
+	if !progress.Done.Load() || progress.Elapsed() <= 0 {
+		t.Fatalf("progress after the warm: done %v, elapsed %v", progress.Done.Load(), progress.Elapsed())
 	}
 }

@@ -10,6 +10,7 @@ package cache
 import (
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"sync"
 
 	"github.com/coocood/freecache"
@@ -94,6 +95,23 @@ func (c *Cache) Sample() (inventory.ProductID, bool) {
 		c.sweep = nil
 	}
 	return 0, false
+}
+
+// IDs yields the key of every entry in the cache, negative entries
+// included, in no particular order, with freecache's iterator: it holds
+// one segment's lock at a time, for one entry, so writers wait at most that
+// long. Entries stored or evicted meanwhile may be seen or not. It copies
+// each entry, so a sweep of the whole cache costs about one read of it: it
+// is for exporting the key list (/debug/cached-ids), not for a hot path.
+func (c *Cache) IDs() iter.Seq[inventory.ProductID] {
+	return func(yield func(inventory.ProductID) bool) {
+		it := c.fc.NewIterator()
+		for e := it.Next(); e != nil; e = it.Next() {
+			if len(e.Key) == 8 && !yield(inventory.ProductID(binary.BigEndian.Uint64(e.Key))) {
+				return
+			}
+		}
+	}
 }
 
 // Stats are the cache's own counters, read at scrape time.

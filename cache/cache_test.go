@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/gintoki/gintoki/inventory"
@@ -86,5 +87,41 @@ func TestSampleSweepsEveryEntry(t *testing.T) {
 	c.Clear()
 	if id, ok := c.Sample(); ok {
 		t.Fatalf("sampled %d from a cleared cache", id)
+	}
+}
+
+// IDs yields every cached key once, deleted ones excluded, and stops when
+// asked to.
+func TestIDs(t *testing.T) {
+	c, err := New(MinBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for i := range n {
+		if err := c.Set(inventory.ProductID(i+1), []byte("entry")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Delete(7)
+	var got []inventory.ProductID
+	for id := range c.IDs() {
+		got = append(got, id)
+	}
+	slices.Sort(got)
+	want := make([]inventory.ProductID, 0, n-1)
+	for i := 1; i <= n; i++ {
+		if i != 7 {
+			want = append(want, inventory.ProductID(i))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("IDs() yielded %d keys, want 1..%d without 7", len(got), n)
+	}
+	seen := 0
+	for range c.IDs() {
+		if seen++; seen == 5 {
+			break
+		}
 	}
 }

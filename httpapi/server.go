@@ -10,6 +10,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,9 +39,10 @@ type Config struct {
 	// responses (5xx) are always logged.
 	AccessLogEvery uint64
 	// Ready reports whether the node should receive traffic; nil means
-	// always. /readyz answers only "ready" or "not ready": the error's
-	// text, which may name internal hosts, goes to the log (when the node
-	// becomes not ready, then at most every 10 s), not to the public port.
+	// always. /readyz answers only "ready", "warming" (the error is
+	// app.ErrWarming) or "not ready": the error's text, which may name
+	// internal hosts, goes to the log (when the node becomes not ready,
+	// then at most every 10 s), not to the public port.
 	Ready func(context.Context) error
 	// Stale reports whether the node is behind its staleness bound; such
 	// responses carry X-Gintoki-Stale: true. nil means never.
@@ -233,7 +235,12 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	s.notReady = err != nil
 	s.readyMu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, app.ErrWarming):
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "warming\n")
+		return
+	case err != nil:
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = io.WriteString(w, "not ready\n")
 		return

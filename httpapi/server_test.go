@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -133,11 +135,42 @@ func TestReadiness(t *testing.T) {
 	if n := strings.Count(logs.String(), "db-7.internal"); n != 1 {
 		t.Errorf("the reason was logged %d times, want once:\n%s", n, logs.String())
 	}
-	ready = nil
+	ready = fmt.Errorf("%w: 1234 products loaded", app.ErrWarming)
 	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "warming\n" {
+		t.Fatalf("/readyz while warming = %d %q, want 503 \"warming\"", rec.Code, rec.Body)
+	}
+	ready = nil
+	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 200 || rec.Body.String() != "ready\n" {
 		t.Fatalf("/readyz = %d %q", rec.Code, rec.Body)
+	}
+}
+
+// /debug/cached-ids streams the key list in the format --warm file: reads.
+func TestCachedIDs(t *testing.T) {
+	ids := func(yield func(inventory.ProductID) bool) {
+		for _, id := range []inventory.ProductID{3, 1, 900000000001} {
+			if !yield(id) {
+				return
+			}
+		}
+	}
+	h := AdminHandler(ids)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/debug/cached-ids", nil))
+	if want := CachedIDsHeader + "3\n1\n900000000001\n"; rec.Code != 200 || rec.Body.String() != want {
+		t.Fatalf("/debug/cached-ids = %d %q, want %q", rec.Code, rec.Body, want)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	rec = httptest.NewRecorder()
+	AdminHandler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/debug/cached-ids", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("/debug/cached-ids without a cache = %d", rec.Code)
 	}
 }
 
@@ -149,5 +182,15 @@ func TestJSONRenderer(t *testing.T) {
 	}
 	if got := string(JSONRenderer{}.AppendInventory(nil, &inventory.Inventory{Product: 1})); got != `{"product_id":1,"warehouses":[]}` {
 		t.Fatalf("empty: %s", got)
+	}
+}
+
+// The renderer's string fast path writes what encoding/json writes.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "WH-AMS", `A"B`, `back\slash`, "tab\there", "<b>&", "Ü", "\x7f", "line\n", "\u2028"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
 	}
 }

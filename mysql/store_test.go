@@ -268,3 +268,47 @@ func TestProductIDs(t *testing.T) {
 		t.Fatalf("ids = %v, want %v", got, want)
 	}
 }
+
+// A dense set of ids is read as one range of the primary key, and the
+// answer still holds exactly the products asked for; a sparse set is read
+// by its ids. Both give the same stock.
+func TestLoadDenseRange(t *testing.T) {
+	db := mariadbtest.Start(t)
+	db.Exec(t, `INSERT INTO warehouse_stock_item SELECT seq DIV 2, seq % 2 + 1, seq FROM seq_2_to_401`) // products 1..200, two rows each
+	s := openStore(t, db.DSN("inventory"))
+	var dense, sparse []inventory.ProductID
+	for id := inventory.ProductID(10); id <= 150; id++ {
+		if id%3 != 0 { // two thirds of the range
+			dense = append(dense, id)
+		}
+	}
+	for id := inventory.ProductID(1); id <= 200; id += 7 {
+		sparse = append(sparse, id)
+	}
+	sparse = append(sparse, 1000) // unknown
+	for name, ids := range map[string][]inventory.ProductID{"dense": dense, "sparse": sparse} {
+		t.Run(name, func(t *testing.T) {
+			if _, wanted := s.stockQuery(ids, s.stockEnd); (wanted != nil) != (name == "dense") {
+				t.Fatalf("read as a range: %v", wanted != nil)
+			}
+			snap, err := s.LoadProducts(context.Background(), ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, id := range ids {
+				if id > 200 {
+					continue
+				}
+				n++
+				want := []inventory.Stock{{Warehouse: 1, Qty: int32(2 * id)}, {Warehouse: 2, Qty: int32(2*id + 1)}}
+				if got := snap.Stock[id]; !slices.Equal(got, want) {
+					t.Fatalf("product %d: %v, want %v", id, got, want)
+				}
+			}
+			if len(snap.Stock) != n {
+				t.Fatalf("%d products returned, want the %d asked for", len(snap.Stock), n)
+			}
+		})
+	}
+}

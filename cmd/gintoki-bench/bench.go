@@ -225,8 +225,11 @@ func (b *bench) run(ctx context.Context) {
 
 // serveArgs returns the command line of a `gintoki serve` process.
 func (b *bench) serveArgs(httpAddr, grpcAddr string, extra ...string) []string {
+	// --warm off: the phases fill the caches themselves and measure the
+	// miss path of a cold node; a phase that measures the warm start says
+	// --warm itself (a later flag wins).
 	args := []string{b.cfg.Gintoki, "serve", "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
-		"--log-level", "warn", "--brokers", b.cfg.Brokers}
+		"--log-level", "warn", "--brokers", b.cfg.Brokers, "--warm", "off"}
 	return append(args, extra...)
 }
 

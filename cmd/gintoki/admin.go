@@ -4,24 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/gintoki/gintoki/httpapi"
+	"github.com/gintoki/gintoki/inventory"
 )
 
-// adminServer serves /debug/pprof/ on --admin-addr, apart from the API's
-// public address. Its zero value (no --admin-addr) serves nothing.
+// adminServer serves /debug/pprof/ and /debug/cached-ids on --admin-addr,
+// apart from the API's public address. Its zero value (no --admin-addr)
+// serves nothing.
 type adminServer struct {
 	ln  net.Listener
 	srv *http.Server
 }
 
 // listenAdmin listens on addr, or returns a zero adminServer if addr is
-// empty.
-func listenAdmin(addr string, log *slog.Logger) (adminServer, error) {
+// empty. cachedIDs is the cache's key list, for /debug/cached-ids (nil:
+// no such route, as on the relay).
+func listenAdmin(addr string, cachedIDs iter.Seq[inventory.ProductID], log *slog.Logger) (adminServer, error) {
 	if addr == "" {
 		return adminServer{}, nil
 	}
@@ -32,7 +36,7 @@ func listenAdmin(addr string, log *slog.Logger) (adminServer, error) {
 	// No write timeout: a CPU profile or a trace streams for as long as
 	// asked.
 	return adminServer{ln: ln, srv: &http.Server{
-		Handler: httpapi.AdminHandler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
+		Handler: httpapi.AdminHandler(cachedIDs), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}, nil
 }

@@ -271,7 +271,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 			listening(addr)
 		}
 	}
-	admin, err := listenAdmin(cfg.AdminAddr, log)
+	admin, err := listenAdmin(cfg.AdminAddr, nil, log) // no cache: pprof only
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,8 @@ type serveConfig struct {
 	ReplayWindow     time.Duration
 	ShutdownTimeout  time.Duration
 	DrainDelay       time.Duration
+	Warm             warmSource
+	WarmTimeout      time.Duration
 	AccessLogEvery   uint64
 	API              apiConfig
 	Log              logConfig
@@ -94,6 +96,11 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, first report not ready (/readyz 503, gRPC health NOT_SERVING), answer every HTTP request "+
 		"with Connection: close (idle connections are closed halfway through) and keep serving this long, so load balancers move clients to other nodes; "+
 		"then shut down (--shutdown-timeout). Set it above the balancers' time to mark a node down (HAProxy: inter × fall). 0: shut down at once")
+	c.Warm = warmSource{mode: warmAll}
+	fs.Var(&c.Warm, "warm", "what to load into the cache before reporting ready (/readyz answers \"warming\" meanwhile): "+
+		"off; all (every product, in id order, until the cache is full); file:PATH (the ids in PATH, one per line, # comments allowed, in file order); "+
+		"peer:URL (the ids a running node holds, from its admin address: peer:http://HOST:PORT reads "+cachedIDsPath+"; every product if it cannot be read)")
+	fs.DurationVar(&c.WarmTimeout, "warm-timeout", time.Minute, "longest warm start: after it the node stops warming, logs a warning and reports ready with a partly warm cache")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
 	c.API.flags(fs)
 	c.Log.flags(fs)
@@ -118,6 +125,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.LoadTimeout <= 0 || c.MaxStaleness <= 0 || c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--load-timeout, --max-staleness and --shutdown-timeout must be positive"))
+	}
+	if c.Warm.on() && c.WarmTimeout <= 0 {
+		errs = append(errs, errors.New("--warm-timeout must be positive"))
 	}
 	if c.InspectRate < 0 || c.InspectRate > 1000 {
 		errs = append(errs, errors.New("--inspect-rate must be between 0 and 1000 keys per second"))
@@ -238,7 +248,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		}
 		m.watchFeed(reg, feed, consumer)
 	}
-	fresh, err := newFreshness(cfg, svc, store, consumer, feed, log)
+	warm, err := newWarmer(cfg, svc, store, c, log)
+	if err != nil {
+		return err
+	}
+	m.watchWarm(reg, warm.progress)
+	fresh, err := newFreshness(cfg, svc, store, consumer, feed, warm.progress, log)
 	if err != nil {
 		return err
 	}
@@ -267,7 +282,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		httpLn.Close()
 		return fmt.Errorf("listen gRPC: %w", err)
 	}
-	admin, err := listenAdmin(cfg.API.AdminAddr, log)
+	admin, err := listenAdmin(cfg.API.AdminAddr, c.IDs(), log)
 	if err != nil {
 		httpLn.Close()
 		grpcLn.Close()
@@ -304,7 +319,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		g.Go(func() error { return consumer.Run(gctx) })
 		g.Go(func() error { return cfg.Kafka.checkKafka(gctx, strings.Split(cfg.Brokers, ","), log) })
 	}
-	g.Go(func() error { return startService(gctx, svc, consumer, log) })
+	g.Go(func() error {
+		// The warm runs once the directory is loaded, so after the consumer
+		// attached: every change after a warm snapshot is consumed, and the
+		// consumer applies changes while the warm loads (docs/consistency.md,
+		// "Warm start").
+		if err := startService(gctx, svc, consumer, log); err != nil || !svc.Started() {
+			return err
+		}
+		warm.run(gctx)
+		return nil
+	})
 	g.Go(func() error { return svc.Run(gctx) })
 	report := dr.reporter(ready.report(gapi.SetServing))
 	g.Go(func() error { fresh.Watch(gctx, healthInterval, report); return nil })

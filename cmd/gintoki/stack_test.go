@@ -24,10 +24,11 @@ import (
 
 // node is one running `gintoki serve` in this process.
 type node struct {
-	http string // base URL
-	grpc inventoryv1.InventoryServiceClient
-	conn *grpc.ClientConn
-	stop func() error
+	http  string // base URL
+	admin string // the admin address (host:port), "" without one
+	grpc  inventoryv1.InventoryServiceClient
+	conn  *grpc.ClientConn
+	stop  func() error
 }
 
 // startBroker starts an in-process Kafka-protocol broker on a free port,
@@ -64,12 +65,23 @@ func startNode(tb testing.TB, dsn, broker string, mutate ...func(*serveConfig)) 
 // written to logs (when not nil).
 func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate ...func(*serveConfig)) *node {
 	tb.Helper()
+	n, cfg := launchNode(tb, logs, dsn, broker, mutate...)
+	if dsn != "" && !cfg.NoCache {
+		n.waitReady(tb)
+	}
+	return n
+}
+
+// launchNode is startNodeLogged without waiting for readiness. The node's
+// warm start is off unless a mutation turns it on.
+func launchNode(tb testing.TB, logs io.Writer, dsn, broker string, mutate ...func(*serveConfig)) (*node, serveConfig) {
+	tb.Helper()
 	cfg := serveConfig{
 		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", DBDSN: dsn, Database: "inventory",
 		StockTable: "warehouse_stock_item", WarehouseTable: "warehouse", CacheBytes: 16 << 20,
 		MaxBatch: 1000, FillQueries: 8, LoadTimeout: 2 * time.Second, Brokers: broker, TopicPrefix: "gintoki",
 		MaxStaleness: 5 * time.Second, ReplayWindow: 10 * time.Second, ShutdownTimeout: time.Second,
-		API: defaultAPIConfig(),
+		WarmTimeout: time.Minute, API: defaultAPIConfig(),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -87,12 +99,12 @@ func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate .
 	}
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan [2]string, 1)
+	addrs := make(chan [3]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, func(h, g, _ string) { addrs <- [2]string{h, g} })
+		done <- serve(ctx, cfg, log, func(h, g, a string) { addrs <- [3]string{h, g, a} })
 	}()
-	var a [2]string
+	var a [3]string
 	select {
 	case a = <-addrs:
 	case err := <-done:
@@ -103,7 +115,7 @@ func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate .
 	if err != nil {
 		tb.Fatal(err)
 	}
-	n := &node{http: "http://" + a[0], grpc: inventoryv1.NewInventoryServiceClient(conn), conn: conn}
+	n := &node{http: "http://" + a[0], admin: a[2], grpc: inventoryv1.NewInventoryServiceClient(conn), conn: conn}
 	stopped := false
 	n.stop = func() error {
 		if stopped {
@@ -124,10 +136,7 @@ func startNodeLogged(tb testing.TB, logs io.Writer, dsn, broker string, mutate .
 			tb.Errorf("stop: %v", err)
 		}
 	})
-	if dsn != "" && !cfg.NoCache {
-		n.waitReady(tb)
-	}
-	return n
+	return n, cfg
 }
 
 func (n *node) waitReady(tb testing.TB) {

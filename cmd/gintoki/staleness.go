@@ -79,8 +79,8 @@ func (c *serveConfig) boundWarnings() []string {
 }
 
 // newFreshness builds the readiness and staleness policy from the parts.
-func newFreshness(cfg serveConfig, svc *app.Service, store *mysql.Store, consumer *kafka.Consumer, feed *app.Feed, log *slog.Logger) (*app.Freshness, error) {
-	parts := app.FreshnessParts{Service: svc, Database: store}
+func newFreshness(cfg serveConfig, svc *app.Service, store *mysql.Store, consumer *kafka.Consumer, feed *app.Feed, warm *app.WarmProgress, log *slog.Logger) (*app.Freshness, error) {
+	parts := app.FreshnessParts{Service: svc, Database: store, Warm: warm}
 	if consumer != nil { // a nil *kafka.Consumer must not become a non-nil interface
 		parts.Stream, parts.Clock = consumer, feed
 	}

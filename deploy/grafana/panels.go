@@ -23,6 +23,8 @@ var rows = []row{
 			targets: []target{{`sum(gintoki_ready{` + node + `})`, "ready"}, {`count(up{` + node + `} == 1)`, "scraped"}}},
 		{title: "Relay leaders", stat: true, unit: "none", desc: "Relays holding leadership: 1 when healthy.",
 			targets: []target{{`sum(gintoki_relay_leader{` + relay + `})`, "leaders"}}},
+		{title: "Nodes warming", stat: true, unit: "none", desc: "Nodes loading their cache before they report ready (gintoki_warming; /readyz answers \"warming\").",
+			targets: []target{{`sum(gintoki_warming{` + node + `})`, "warming"}}},
 		{title: "Nodes marking answers stale", stat: true, unit: "none", desc: "Nodes answering with X-Gintoki-Stale: true (gintoki_stale): behind the bound, or the stream is silent.",
 			targets: []target{{`sum(gintoki_stale{` + node + `})`, "stale"}}},
 		{title: "Requests per second", stat: true, unit: "reqps", desc: "All API requests, both transports.",
@@ -64,6 +66,17 @@ var rows = []row{
 			}},
 		{title: "Evictions per second", unit: "ops", desc: "Entries evicted to make room: steadily above 0, the working set does not fit (alert GintokiCacheEvictions).",
 			targets: []target{{rate("gintoki_cache_evictions_total", node, "instance"), "{{instance}}"}}},
+		{title: "Warm start", unit: "short", desc: "Products the warm start (--warm) has read into the cache, and its target when it warms a key list (0: every product, " +
+			"until the cache is full). A node is not ready until it is done (gintoki_warming).",
+			targets: []target{
+				{`gintoki_warm_products_loaded_total{` + node + `}`, "loaded {{instance}}"},
+				{`gintoki_warm_target_products{` + node + `}`, "target {{instance}}"},
+			}},
+		{title: "Warm start rate and duration", unit: "short", desc: "Products warmed per second, and how long the warm ran (seconds).",
+			targets: []target{
+				{rate("gintoki_warm_products_loaded_total", node, "instance"), "products/s {{instance}}"},
+				{`gintoki_warm_seconds{` + node + `}`, "seconds {{instance}}"},
+			}},
 		{title: "Coalesced waiters, re-renders, dropped entries", unit: "ops",
 			targets: []target{
 				{rate("gintoki_coalesced_waiters_total", node, "instance"), "coalesced {{instance}}"},
