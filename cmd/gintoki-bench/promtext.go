@@ -67,6 +67,20 @@ func (m metrics) value(name string) (float64, bool) {
 	return v, true
 }
 
+// histCount returns the summed sample count of a histogram's series whose
+// label has the given value (0 if there is none).
+func (m metrics) histCount(name, label, value string) float64 {
+	var n float64
+	for _, x := range m[name].GetMetric() {
+		for _, l := range x.GetLabel() {
+			if l.GetName() == label && l.GetValue() == value && x.Histogram != nil {
+				n += float64(x.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return n
+}
+
 // hist is a cumulative histogram: bucket upper bounds and counts.
 type hist struct {
 	Bounds []float64 // ascending upper bounds, without +Inf
