@@ -35,6 +35,10 @@ type WarmConfig struct {
 	Full func() bool
 	// LogEvery is the period of the progress log line (default 5s).
 	LogEvery time.Duration
+	// Rate bounds the products loaded per second (0: as fast as the
+	// loaders go). A warm that must not crowd a shared database, or the
+	// peers of a node sharing its host, trades its length for this.
+	Rate float64
 }
 
 // WarmProgress is how far a warm has got. It is safe for concurrent use.
@@ -117,12 +121,24 @@ func (s *Service) Warm(ctx context.Context, lister ProductLister, ids []inventor
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
+	var claimed atomic.Int64 // products handed to loaders, for the pace
+	pace := func(n int) error {
+		if cfg.Rate <= 0 {
+			return nil
+		}
+		// A chunk may start once the products before it are due.
+		due := start.Add(time.Duration(float64(claimed.Add(int64(n))-int64(n)) / cfg.Rate * float64(time.Second)))
+		return sleepUntil(ctx, due)
+	}
 	for range s.cfg.Loaders { // as many chunks in flight as fill queries may run
 		wg.Go(func() {
 			for chunk := range chunks {
 				if cfg.Full() {
 					fail(errCacheFull)
 					return
+				}
+				if err := pace(len(chunk)); err != nil {
+					return // ctx ended: its cause is reported below
 				}
 				if _, err := s.await(ctx, validDistinct(chunk)); err != nil {
 					fail(fmt.Errorf("warm products %d…%d: %w", int64(chunk[0]), int64(chunk[len(chunk)-1]), err))
@@ -217,4 +233,20 @@ func validDistinct(chunk []inventory.ProductID) []inventory.ProductID {
 		}
 	}
 	return out
+}
+
+// sleepUntil waits until t or until ctx ends (its error).
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -164,3 +164,46 @@ func TestWarmTimeout(t *testing.T) {
 		t.Fatalf("progress after the warm: done %v, elapsed %v", progress.Done.Load(), progress.Elapsed())
 	}
 }
+
+// A warm with a rate loads no faster than it: the chunk of products n..n+9
+// starts no earlier than n/rate after the warm began. (Only the lower bound
+// is asserted: a loaded machine can only make it slower.)
+func TestWarmRate(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), table(100))}
+	s := newTestService(t, store, Config{})
+	const rate = 500.0
+	var progress WarmProgress
+	start := time.Now()
+	if err := s.Warm(context.Background(), listIDs(100), nil, WarmConfig{Chunk: 10, Rate: rate}, &progress, quiet); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if progress.Loaded.Load() != 100 {
+		t.Fatalf("loaded %d products, want 100", progress.Loaded.Load())
+	}
+	// The last chunk (products 91..100) is due after 90 products.
+	if min := time.Duration(90 / rate * float64(time.Second)); took < min {
+		t.Fatalf("100 products at %v/s took %v, want at least %v", rate, took, min)
+	}
+}
+
+// A paced warm ends when its context does, without waiting for its pace.
+func TestWarmRateStopsWithContext(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), table(100))}
+	s := newTestService(t, store, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var progress WarmProgress
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Warm(ctx, listIDs(100), nil, WarmConfig{Chunk: 10, Rate: 0.001}, &progress, quiet)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a paced warm did not end with its context")
+	}
+	if !progress.Done.Load() {
+		t.Fatal("progress not marked done")
+	}
+}

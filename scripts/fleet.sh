@@ -25,7 +25,12 @@
 # seconds of steady state before the restarts, FLEET_SETTLE [5] seconds
 # after each node is back, FLEET_TAIL [15] seconds of steady state after
 # the last; FLEET_WARM [all] the nodes' --warm, when the binary has it;
-# FLEET_REPORT [.local/fleet/report.md] the report file (appended to).
+# FLEET_REPORT [.local/fleet/report.md] the report file (appended to);
+# FLEET_WARM_RATE [40000] the nodes' --warm-rate, products per second (0:
+# no bound). All nodes share this machine's 2 cores with MariaDB, HAProxy
+# and the load, so a warming node's CPU, and the database's, is taken
+# from the peers serving the load; the bound keeps a warm from crowding
+# them, for a longer warm.
 # GINTOKI_FLEET_DIR [.local/fleet] holds the data (MariaDB, broker,
 # relay checkpoint), logs, CSV and chart. Ports: GINTOKI_FLEET_PORT_BASE
 # [18400]: the proxy +0, HAProxy's stats page +1, MariaDB +6, the relay's
@@ -55,6 +60,7 @@ steady=${FLEET_STEADY:-20}
 settle=${FLEET_SETTLE:-5}
 tail_time=${FLEET_TAIL:-15}
 warm=${FLEET_WARM:-all}
+warm_rate=${FLEET_WARM_RATE:-40000}
 report=${FLEET_REPORT:-$local_dir/report.md}
 database=inventory_1m
 prefix=fleet
@@ -181,6 +187,10 @@ if [[ "$help" == *--warm-timeout* ]]; then
   # let a node join half-cold on a busy machine.
   serve_args+=(--warm "$warm" --warm-timeout 5m)
   warm_note="--warm $warm --warm-timeout 5m"
+  if [[ "$help" == *--warm-rate* ]]; then
+    serve_args+=(--warm-rate "$warm_rate")
+    warm_note+=" --warm-rate $warm_rate"
+  fi
 elif [[ "$help" == *--warm* ]]; then
   serve_args+=(--warm "$warm")
   warm_note="--warm $warm"

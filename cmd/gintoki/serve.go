@@ -55,6 +55,7 @@ type serveConfig struct {
 	DrainDelay       time.Duration
 	Warm             warmSource
 	WarmTimeout      time.Duration
+	WarmRate         float64
 	AccessLogEvery   uint64
 	API              apiConfig
 	Log              logConfig
@@ -100,6 +101,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.Var(&c.Warm, "warm", "what to load into the cache before reporting ready (/readyz answers \"warming\" meanwhile): "+
 		"off; all (every product, in id order, until the cache is full); file:PATH (the ids in PATH, one per line, # comments allowed, in file order); "+
 		"peer:URL (the ids a running node holds, from its admin address: peer:http://HOST:PORT reads "+cachedIDsPath+"; every product if it cannot be read)")
+	fs.Float64Var(&c.WarmRate, "warm-rate", 0, "most products loaded per second by a warm start (0: no bound): a lighter load on a shared database, "+
+		"and on the peers of a node that shares their host, for a longer warm")
 	fs.DurationVar(&c.WarmTimeout, "warm-timeout", time.Minute, "longest warm start: after it the node stops warming, logs a warning and reports ready with a partly warm cache")
 	fs.Uint64Var(&c.AccessLogEvery, "access-log-every", 0, "log one HTTP request in N (0: off; 5xx are always logged)")
 	c.API.flags(fs)
@@ -128,6 +131,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.Warm.on() && c.WarmTimeout <= 0 {
 		errs = append(errs, errors.New("--warm-timeout must be positive"))
+	}
+	if c.WarmRate < 0 {
+		errs = append(errs, errors.New("--warm-rate must not be negative"))
 	}
 	if c.InspectRate < 0 || c.InspectRate > 1000 {
 		errs = append(errs, errors.New("--inspect-rate must be between 0 and 1000 keys per second"))

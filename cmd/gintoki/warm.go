@@ -138,6 +138,7 @@ func fetchKeyList(ctx context.Context, client *http.Client, u string) ([]invento
 type warmer struct {
 	source   warmSource
 	timeout  time.Duration
+	rate     float64               // products per second, 0: unbounded
 	ids      []inventory.ProductID // file:PATH's list, read before serving
 	svc      *app.Service
 	lister   app.ProductLister
@@ -176,8 +177,8 @@ func (w *warmer) run(ctx context.Context) {
 	}
 	evictions := w.cache.Stats().Evictions
 	full := func() bool { return w.cache.Stats().Evictions > evictions }
-	w.log.Info("warming the cache before reporting ready", "source", w.source.String(), "timeout", w.timeout.String(), "cache_bytes", w.cache.Stats().Bytes)
-	err := w.svc.Warm(ctx, lister, ids, app.WarmConfig{Full: full}, w.progress, w.log)
+	w.log.Info("warming the cache before reporting ready", "source", w.source.String(), "timeout", w.timeout.String(), "rate", w.rate, "cache_bytes", w.cache.Stats().Bytes)
+	err := w.svc.Warm(ctx, lister, ids, app.WarmConfig{Full: full, Rate: w.rate}, w.progress, w.log)
 	switch {
 	case err == nil:
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -192,7 +193,7 @@ func (w *warmer) run(ctx context.Context) {
 // newWarmer builds the warm start from the flags; file:PATH's list is read
 // now, so a bad file stops the node before it serves.
 func newWarmer(cfg serveConfig, svc *app.Service, lister app.ProductLister, c *cache.Cache, log *slog.Logger) (*warmer, error) {
-	w := &warmer{source: cfg.Warm, timeout: cfg.WarmTimeout, svc: svc, lister: lister, cache: c,
+	w := &warmer{source: cfg.Warm, timeout: cfg.WarmTimeout, rate: cfg.WarmRate, svc: svc, lister: lister, cache: c,
 		client: &http.Client{}, log: log}
 	if cfg.NoCache || !cfg.Warm.on() {
 		return w, nil
