@@ -107,7 +107,8 @@ func (r *report) writeCharts(w *mdWriter) {
 	w.line("## Charts")
 	w.line("")
 	w.line("Drawn from this run's figures by `gintoki-bench` (gonum.org/v1/plot); the tables below hold the same numbers.")
-	w.line("Latency over time across a node restart is not charted: the benchmark has no restart phase yet.")
+	w.line("Latency over time across node restarts is charted by `make fleet` (three nodes behind HAProxy, restarted in turn under")
+	w.line("load): see [fleet.md](fleet.md) and [fleet-latency.svg](fleet-latency.svg).")
 	w.line("")
 	for _, c := range r.Charts {
 		w.line(fmt.Sprintf("![%s](%s)", c.Caption, c.File))
