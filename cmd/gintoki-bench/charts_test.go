@@ -59,8 +59,8 @@ func TestRenderCharts(t *testing.T) {
 			t.Errorf("the report does not embed %s", c.File)
 		}
 	}
-	if !strings.Contains(md, "no restart phase") {
-		t.Error("the report does not say that the restart chart is missing")
+	if !strings.Contains(md, "](fleet-latency.svg)") {
+		t.Error("the report does not embed the rolling restart's chart (docs/fleet-latency.svg)")
 	}
 }
 
