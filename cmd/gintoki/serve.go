@@ -320,6 +320,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	g, gctx := errgroup.WithContext(runCtx)
+	// Before the drain's goroutine starts: it reads what reporter sets.
+	report := dr.reporter(ready.report(gapi.SetServing))
 	g.Go(func() error { dr.run(ctx.Done(), gctx.Done(), hsrv, log); stopRun(); return nil })
 	if consumer != nil {
 		g.Go(func() error { return consumer.Run(gctx) })
@@ -337,7 +339,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		return nil
 	})
 	g.Go(func() error { return svc.Run(gctx) })
-	report := dr.reporter(ready.report(gapi.SetServing))
 	g.Go(func() error { fresh.Watch(gctx, healthInterval, report); return nil })
 	if inspector != nil {
 		g.Go(func() error { inspector.Run(gctx); return nil })
