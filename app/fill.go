@@ -151,6 +151,19 @@ func (q *fillQueue) add(s *Service, ids []inventory.ProductID, fs []*flight) {
 	}
 }
 
+// handOff starts another loader if misses are queued and one is free: a
+// loader about to wait out a retry's backoff calls it, so that the misses
+// that gathered behind its query do not wait for its retries too.
+func (q *fillQueue) handOff(s *Service) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.ids) > 0 && q.running < s.cfg.Loaders {
+		q.running++
+		s.loads.Add(1)
+		go s.loader()
+	}
+}
+
 // take removes up to n queued flights; ok is false (and the caller's
 // loader is counted out) when none are queued.
 func (q *fillQueue) take(n int) (ids []inventory.ProductID, fs []*flight, ok bool) {
@@ -220,6 +233,7 @@ func (s *Service) load(ids []inventory.ProductID, fs []*flight) {
 		}
 		ids, fs = ids[:n], fs[:n]
 		s.stats.SnapshotRetry.Add(1)
+		s.queue.handOff(s)
 		if sleepCtx(ctx, attempt) != nil { // out of time: answer with what we have
 			for i, id := range ids {
 				s.giveUp(id, fs[i], snap)

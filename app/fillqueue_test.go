@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -52,4 +53,27 @@ func seq(lo, hi int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// A loader that waits out a retry's backoff hands the queue to a free
+// loader: a miss that arrives meanwhile is not held up by another key's
+// retries.
+func TestRetryingLoaderHandsOffTheQueue(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), table(3))}
+	// 30 retries with backoffs growing to 50 ms: product 1's fill retries
+	// for over a second.
+	s := newTestService(t, store, Config{Loaders: 2, SnapshotRetries: 30, LoadTimeout: time.Minute})
+	s.ApplyChange(stock(1, 1, 11, 200)) // consumed, never in a snapshot at 100: product 1's fill retries
+	done1 := make(chan string, 1)
+	go func() { done1 <- get(t, s, 1) }()
+	waitFor(t, func() bool { return s.stats.SnapshotRetry.Load() >= 1 })
+	if got := get(t, s, 2); got != "2:AMS=2" {
+		t.Fatalf("product 2 = %q", got)
+	}
+	if n := s.stats.SnapshotRetry.Load(); n >= 30 {
+		t.Fatalf("product 2 was answered only after product 1's %d retries", n)
+	}
+	if got := <-done1; got != "stale|1:AMS=1" {
+		t.Fatalf("product 1 = %q, want its uncached answer marked stale", got)
+	}
 }
