@@ -131,7 +131,8 @@ func (s *Service) await(ctx context.Context, ids []inventory.ProductID) ([]*flig
 // cmd/gintoki-bench (64 concurrent random misses over 1M products): one
 // query at a time carried about 29 ids and served 1.0–1.3× the naive
 // server, eight at a time carried about 5 ids and served 0.6–0.7×. Larger
-// backlogs (a warm start, batch reads) still use every loader.
+// backlogs (a warm start, batch reads) still use every loader, and a loader
+// that waits out a retry's backoff hands the queue on (handOff).
 type fillQueue struct {
 	mu      sync.Mutex // protects the fields below
 	ids     []inventory.ProductID
