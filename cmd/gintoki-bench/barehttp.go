@@ -65,7 +65,13 @@ func bareHTTPHandler(bodies map[int64][]byte) http.Handler {
 
 // serveBareHTTP serves on ln until ctx ends.
 func serveBareHTTP(ctx context.Context, ln net.Listener, bodies map[int64][]byte) error {
-	srv := &http.Server{Handler: bareHTTPHandler(bodies), ReadHeaderTimeout: 5 * time.Second}
+	return serveUntilDone(ctx, "bare-http", ln, bareHTTPHandler(bodies))
+}
+
+// serveUntilDone serves h on ln until ctx ends, then shuts the server down
+// (the baselines' servers: no limits beyond a header timeout).
+func serveUntilDone(ctx context.Context, name string, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	stopped := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
@@ -74,10 +80,10 @@ func serveBareHTTP(ctx context.Context, ln net.Listener, bodies map[int64][]byte
 		stopped <- srv.Shutdown(sctx)
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("bare-http: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := <-stopped; err != nil {
-		return fmt.Errorf("bare-http shutdown: %w", err)
+		return fmt.Errorf("%s shutdown: %w", name, err)
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gintoki/gintoki/internal/flagenv"
 )
@@ -53,21 +52,7 @@ func runNaiveHTTP(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("naive-http: %w", err)
 	}
-	srv := &http.Server{Handler: naiveHandler(stmt), ReadHeaderTimeout: 5 * time.Second}
-	stopped := make(chan error, 1)
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		stopped <- srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("naive-http: %w", err)
-	}
-	if err := <-stopped; err != nil {
-		return fmt.Errorf("naive-http shutdown: %w", err)
-	}
-	return nil
+	return serveUntilDone(ctx, "naive-http", ln, naiveHandler(stmt))
 }
 
 // naiveHandler answers GET /v1/products/{id}/inventory with one query of
