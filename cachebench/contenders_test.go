@@ -44,6 +44,7 @@ type contender struct {
 
 func contenders() []contender {
 	return []contender{
+		{"gintoki", openGintoki},
 		{"freecache", openFreecache},
 		{"bigcache", openBigcache},
 		{"otter", openOtter},

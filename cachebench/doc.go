@@ -1,6 +1,6 @@
-// Package cachebench holds the committed benchmark that chose the library
-// behind Gintoki's in-process read cache: freecache, bigcache v3 and otter v2,
-// measured on our workload (int64 product ids, 200–400 byte pre-encoded
+// Package cachebench holds the committed benchmark behind Gintoki's
+// in-process read cache: its own (package cache) against freecache,
+// bigcache v3 and otter v2, measured on our workload (int64 product ids, 200–400 byte pre-encoded
 // values, uniformly random reads that copy the value out).
 //
 // The package has no production code; everything lives in _test.go files so
@@ -11,5 +11,6 @@
 //
 // The figures and the decision they support are in docs/cache-choice.md.
 //
-// It imports no project package: it measures the libraries alone.
+// It imports package cache (the contender the service runs) and the domain
+// it keys by; no other project package.
 package cachebench
