@@ -23,8 +23,8 @@ type BatchResult struct {
 // already in flight). Errors: CodeInvalid for an empty or oversized batch or
 // an invalid id; CodeUnavailable if a miss cannot be loaded.
 //
-// Every hit is copied once out of the cache, straight into one arena that
-// holds all the bodies, which are sliced out of it at the end (once it no
+// Every hit's body, and nothing else of its entry, is copied once out of
+// the cache, straight into one arena that holds all the bodies, which are sliced out of it at the end (once it no
 // longer moves). The arena is sized after the first body, so a batch of a
 // hundred costs a handful of allocations, none of them per product.
 func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, format BodyFormat) (BatchResult, error) {
@@ -52,8 +52,9 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, forma
 	var missIdx []int
 	for i, id := range uniq {
 		start := len(arena)
-		// fromCache appends the whole entry at start and moves the body
-		// there: the arena's spare capacity is its scratch space.
+		// fromCache appends the body at start (copied straight out of
+		// the cache); an entry to render again lands whole in the arena's
+		// spare capacity first.
 		out, ok, err := s.fromCache(id, format, arena, dir)
 		switch {
 		case !ok:
@@ -122,8 +123,8 @@ const (
 	// batchFirstArena holds the first entry of a batch: its body sizes
 	// the arena.
 	batchFirstArena = 1024
-	// batchEntrySlack is room for the last entry of a batch to be copied
-	// whole into the arena before its body is moved down.
+	// batchEntrySlack is room for an entry that must be rendered again
+	// to be copied whole into the arena before its body is moved down.
 	batchEntrySlack = 1024
 )
 

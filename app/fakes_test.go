@@ -134,6 +134,16 @@ func (c *mapCache) Get(dst []byte, id inventory.ProductID) ([]byte, bool) {
 	return append(dst, e...), ok
 }
 
+func (c *mapCache) Read(id inventory.ProductID, r EntryReader) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	if ok {
+		r.ReadEntry(e)
+	}
+	return ok
+}
+
 func (c *mapCache) Set(id inventory.ProductID, e []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -51,6 +51,10 @@ type Snapshot struct {
 type Cache interface {
 	// Get appends the entry for id to dst and reports whether it was found.
 	Get(dst []byte, id inventory.ProductID) ([]byte, bool)
+	// Read calls r.ReadEntry with the entry for id where the cache holds
+	// it, and reports whether it was found. The read path uses it to copy
+	// out only the body it answers with.
+	Read(id inventory.ProductID, r EntryReader) bool
 	// Set stores the entry for id, replacing any previous one. It returns an
 	// error if the entry cannot be stored (too large).
 	Set(id inventory.ProductID, entry []byte) error
@@ -63,6 +67,13 @@ type Cache interface {
 	// empty). Entries that change meanwhile may be skipped or repeated. It
 	// is for inspection at a low rate, not for the read path.
 	Sample() (inventory.ProductID, bool)
+}
+
+// An EntryReader reads a cache entry in place (Cache.Read).
+type EntryReader interface {
+	// ReadEntry is called with the entry, under the cache's lock: it
+	// copies what it keeps, returns quickly and does not call the cache.
+	ReadEntry(entry []byte)
 }
 
 // Renderer encodes a product's inventory as one transport's response body.

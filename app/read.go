@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sync"
 
 	"github.com/gintoki/gintoki/inventory"
 )
@@ -34,32 +35,73 @@ func (s *Service) Get(ctx context.Context, id inventory.ProductID, format BodyFo
 	return out, fs[0].stale || s.dirStale.Load(), err
 }
 
-// fromCache answers from the cache. ok is false on a miss.
+// fromCache answers from the cache: it appends the body to dst. ok is
+// false on a miss.
 func (s *Service) fromCache(id inventory.ProductID, format BodyFormat, dst []byte, dir *inventory.Directory) (out []byte, ok bool, err error) {
-	start := len(dst)
-	e, found := s.cache.Get(dst, id)
-	if !found {
+	r := hitReaders.Get().(*hitReader)
+	*r = hitReader{format: format, epoch: dir.Epoch(), dst: dst}
+	found := s.cache.Read(id, r)
+	got, out := r.got, r.dst
+	r.dst = nil // do not keep the caller's buffer
+	hitReaders.Put(r)
+	switch {
+	case !found:
 		return dst, false, nil
-	}
-	v, verr := viewEntry(e[start:], format)
-	if verr != nil {
+	case got == hitCorrupt:
 		s.stats.CorruptEntries.Add(1)
 		s.cache.Delete(id)
 		return dst, false, nil
-	}
-	if v.epoch != dir.Epoch() {
-		// A warehouse changed since this entry was rendered.
-		out, err := s.fromEntry(id, e[start:], format, dst)
+	case got == hitOld:
+		// A warehouse changed since this entry was rendered: out holds
+		// the whole entry after dst.
+		out, err := s.fromEntry(id, out[len(dst):], format, dst)
 		return out, true, err
-	}
-	if !v.exists {
+	case got == hitNegative:
 		s.stats.NegativeHits.Add(1)
 		return dst, true, notFound(id)
 	}
 	s.stats.Hits.Add(1)
-	// Move the body to where the entry started.
-	n := copy(e[start:], v.body)
-	return e[:start+n], true, nil
+	return out, true, nil
+}
+
+// hitReader copies out of a cache entry what a read answers with: the body
+// of one format, or the whole entry when it must be rendered again. Reads
+// take one from hitReaders, so that handing it to the cache (an interface)
+// costs no allocation.
+type hitReader struct {
+	format BodyFormat
+	epoch  uint64 // the current directory's
+	dst    []byte // the body, or the whole entry, is appended here
+	got    hitKind
+}
+
+// hitKind is what a hitReader found.
+type hitKind uint8
+
+const (
+	hitBody     hitKind = iota // dst has the body appended
+	hitNegative                // the product does not exist
+	hitOld                     // rendered with an older directory: dst has the whole entry appended
+	hitCorrupt                 // the entry does not decode
+)
+
+var hitReaders = sync.Pool{New: func() any { return new(hitReader) }}
+
+// ReadEntry implements EntryReader.
+func (r *hitReader) ReadEntry(e []byte) {
+	v, err := viewEntry(e, r.format)
+	switch {
+	case err != nil:
+		r.got = hitCorrupt
+	case v.epoch != r.epoch:
+		r.got = hitOld
+		r.dst = append(r.dst, e...)
+	case !v.exists:
+		r.got = hitNegative
+	default:
+		r.got = hitBody
+		r.dst = append(r.dst, v.body...)
+	}
 }
 
 // fromEntry answers from an entry that may have been rendered with an older

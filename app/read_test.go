@@ -218,3 +218,26 @@ func waitFor(tb testing.TB, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A cache entry that does not decode is dropped and the product loaded
+// again; a hit appends the body, and only the body, after dst.
+func TestHitReadsTheBodyAndDropsCorruptEntries(t *testing.T) {
+	store := &fakeStore{load: staticLoad(pos(100), map[inventory.ProductID][]inventory.Stock{
+		1: {{Warehouse: 1, Qty: 5}},
+	})}
+	s := newTestService(t, store, Config{})
+	want := get(t, s, 1)
+	b, _, err := s.Get(context.Background(), 1, 0, []byte("prefix:"))
+	if err != nil || string(b) != "prefix:"+want {
+		t.Fatalf("hit = %q, %v; want %q", b, err, "prefix:"+want)
+	}
+	if err := s.cache.Set(1, []byte{0xff, 0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, 1); got != want {
+		t.Fatalf("read over a corrupt entry = %q, want %q", got, want)
+	}
+	if c, l := s.Stats().CorruptEntries.Load(), store.calls.Load(); c != 1 || l != 2 {
+		t.Fatalf("corrupt entries %d, loads %d; want 1 and 2 (the fill, the reload)", c, l)
+	}
+}

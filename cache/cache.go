@@ -116,6 +116,27 @@ func (c *Cache) Get(dst []byte, id inventory.ProductID) ([]byte, bool) {
 	return dst, ok
 }
 
+// Read calls r.ReadEntry with the entry for id, in place, under the
+// shard's read lock, and reports whether it was found. An entry that wraps
+// around its ring's end (one per lap of the ring at most) is handed over as
+// a copy.
+func (c *Cache) Read(id inventory.ProductID, r app.EntryReader) bool {
+	s := c.shardOf(id)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	place, ok := s.index[id]
+	if !ok {
+		return false
+	}
+	off, n := place>>32, place&(1<<32-1)
+	if off+n <= uint64(len(s.ring)) {
+		r.ReadEntry(s.ring[off : off+n : off+n])
+	} else {
+		r.ReadEntry(s.appendAt(make([]byte, 0, n), off, n))
+	}
+	return true
+}
+
 // Set stores the entry for id.
 func (c *Cache) Set(id inventory.ProductID, entry []byte) error {
 	if len(entry) > c.maxEntry {

@@ -274,3 +274,45 @@ func TestReplaceInPlace(t *testing.T) {
 		}
 	}
 }
+
+// entryCopier is an EntryReader that keeps a copy.
+type entryCopier struct{ got []byte }
+
+func (r *entryCopier) ReadEntry(e []byte) { r.got = append(r.got[:0], e...) }
+
+// Read hands over every entry as stored, those that wrap around the ring's
+// end included.
+func TestRead(t *testing.T) {
+	c, err := New(MinBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r entryCopier
+	if c.Read(1, &r) {
+		t.Fatal("Read found an entry in an empty cache")
+	}
+	s := c.shardOf(1)
+	wrapped := 0
+	// Ids of one shard in turn, of sizes that do not divide the ring:
+	// entries land across its end every lap.
+	for id, i := inventory.ProductID(1), 0; i < 200; id++ {
+		if c.shardOf(id) != s {
+			continue
+		}
+		i++
+		v := bytes.Repeat([]byte{byte(id)}, 100+i%50)
+		if err := c.Set(id, v); err != nil {
+			t.Fatal(err)
+		}
+		place := s.index[id]
+		if place>>32+place&(1<<32-1) > uint64(len(s.ring)) {
+			wrapped++
+		}
+		if !c.Read(id, &r) || !bytes.Equal(r.got, v) {
+			t.Fatalf("Read(%d) = %d bytes, want the %d stored", id, len(r.got), len(v))
+		}
+	}
+	if wrapped == 0 {
+		t.Fatal("no entry wrapped around the ring's end: the test did not test that")
+	}
+}

@@ -162,10 +162,14 @@ func (c *serveConfig) topics() []string {
 }
 
 // The formats of the bodies the Service keeps, one per transport: each
-// transport asks for its own pre-encoded body.
+// transport asks for its own pre-encoded body. An entry keeps the bodies in
+// this order, right after a header of a few bytes: the short protobuf body
+// comes first, so that it shares its first cache line with the header, and
+// a gRPC read (a batch's hundred included) waits for one memory load per
+// product rather than three. The JSON body follows it, read in one stream.
 const (
-	formatJSON app.BodyFormat = iota
-	formatProto
+	formatProto app.BodyFormat = iota
+	formatJSON
 )
 
 func runServe(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
@@ -227,7 +231,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if err != nil {
 		return err
 	}
-	renderers := []app.Renderer{formatJSON: httpapi.JSONRenderer{}, formatProto: grpcapi.ProtoRenderer{}}
+	renderers := []app.Renderer{formatProto: grpcapi.ProtoRenderer{}, formatJSON: httpapi.JSONRenderer{}}
 	svc := app.New(store, c, renderers, app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries}, log)
 	defer svc.Close()
 	// What the transports read: the cached service, or with --no-cache the
