@@ -264,23 +264,28 @@ func TestServeMemoryFollowsCacheBytes(t *testing.T) {
 	}
 }
 
-// A node that is told to stop keeps serving for the preStop sleep, then
-// drains within --shutdown-timeout, all inside the grace period.
+// A node that is told to stop drains for --drain-delay (not ready, still
+// serving), then finishes in-flight requests within --shutdown-timeout, all
+// inside the grace period.
 func TestServeDrainsWithinGracePeriod(t *testing.T) {
 	objs := loadManifests(t)
 	d := deployment(t, objs, "serve")
 	c := d.Spec.Template.Spec.Containers[0]
-	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
-		t.Fatal("no preStop sleep: the load balancers would still send requests to a stopping node")
+	env := settings(t, objs, c)
+	drain, err := time.ParseDuration(env["GINTOKI_DRAIN_DELAY"])
+	if err != nil {
+		t.Fatalf("GINTOKI_DRAIN_DELAY: %v: the load balancers would still send requests to a stopping node", err)
 	}
-	sleep := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
-	shutdown, err := time.ParseDuration(settings(t, objs, c)["GINTOKI_SHUTDOWN_TIMEOUT"])
+	shutdown, err := time.ParseDuration(env["GINTOKI_SHUTDOWN_TIMEOUT"])
 	if err != nil {
 		t.Fatalf("GINTOKI_SHUTDOWN_TIMEOUT: %v", err)
 	}
 	grace := time.Duration(*d.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
-	if sleep < 5*time.Second || sleep+shutdown >= grace {
-		t.Errorf("preStop sleep %s (≥ 5s) + shutdown timeout %s must stay below the grace period %s", sleep, shutdown, grace)
+	if drain < 5*time.Second || drain+shutdown >= grace {
+		t.Errorf("drain delay %s (≥ 5s) + shutdown timeout %s must stay below the grace period %s", drain, shutdown, grace)
+	}
+	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+		t.Error("a preStop hook delays SIGTERM, and with it the drain: --drain-delay does its work")
 	}
 	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
 		t.Error("rolling updates must not take a node away before its replacement is ready (maxUnavailable: 0)")
