@@ -27,6 +27,8 @@ type fakeStore struct {
 	// (guarded by mu; zero: position 1, no error).
 	warehousesAt  inventory.Position
 	warehousesErr error
+	// warehouseLoads counts LoadWarehouses calls.
+	warehouseLoads atomic.Int64
 }
 
 func (f *fakeStore) LoadProducts(ctx context.Context, ids []inventory.ProductID) (Snapshot, error) {
@@ -39,6 +41,7 @@ func (f *fakeStore) LoadProducts(ctx context.Context, ids []inventory.ProductID)
 }
 
 func (f *fakeStore) LoadWarehouses(context.Context) ([]inventory.Warehouse, inventory.Position, error) {
+	f.warehouseLoads.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.warehousesErr != nil {

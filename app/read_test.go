@@ -3,7 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,4 +244,61 @@ func TestHitReadsTheBodyAndDropsCorruptEntries(t *testing.T) {
 	if c, l := s.Stats().CorruptEntries.Load(), store.calls.Load(); c != 1 || l != 2 {
 		t.Fatalf("corrupt entries %d, loads %d; want 1 and 2 (the fill, the reload)", c, l)
 	}
+}
+
+// A starting node waits for its consumer to attach, then retries the
+// directory's load until the database answers; a node told to stop while
+// it waits returns without being started.
+func TestStartRetrying(t *testing.T) {
+	store := &attachCheckStore{
+		fakeStore: &fakeStore{warehouses: testWarehouses, warehousesErr: errors.New("database unreachable")},
+		attached:  make(chan struct{}),
+	}
+	s := New(store, newMapCache(), []Renderer{textRenderer{}}, Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := make(chan struct{})
+	go func() { defer close(done); s.StartRetrying(context.Background(), store.attached, time.Millisecond) }()
+	runtime.Gosched() // give a load before the attach its chance to show
+	close(store.attached)
+	waitFor(t, func() bool { return store.warehouseLoads.Load() >= 3 })
+	if s.Started() {
+		t.Fatal("started while the database failed")
+	}
+	store.mu.Lock()
+	store.warehousesErr = nil
+	store.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("StartRetrying did not return once the database answered")
+	}
+	if !s.Started() {
+		t.Fatal("returned without being started")
+	}
+	if n := store.early.Load(); n != 0 {
+		t.Fatalf("%d directory loads before the consumer attached, want 0", n)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	idle := New(store, newMapCache(), []Renderer{textRenderer{}}, Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	idle.StartRetrying(ctx, make(chan struct{}), time.Millisecond)
+	if idle.Started() {
+		t.Fatal("a node stopped while waiting for its consumer was started")
+	}
+}
+
+// attachCheckStore counts the directory loads made before attached closed.
+type attachCheckStore struct {
+	*fakeStore
+	attached chan struct{}
+	early    atomic.Int64
+}
+
+func (a *attachCheckStore) LoadWarehouses(ctx context.Context) ([]inventory.Warehouse, inventory.Position, error) {
+	select {
+	case <-a.attached:
+	default:
+		a.early.Add(1)
+	}
+	return a.fakeStore.LoadWarehouses(ctx)
 }

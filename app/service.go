@@ -183,6 +183,38 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
+// StartRetrying is Start for a node coming up: it waits for attached to
+// close (the change consumer has joined the stream, so no warehouse change
+// after the directory's snapshot can be missed; nil: do not wait), then
+// calls Start until it succeeds, every retry apart, logging the failure
+// on the first attempt and every tenth after it. It returns once started,
+// or when ctx ends first (Started tells which).
+func (s *Service) StartRetrying(ctx context.Context, attached <-chan struct{}, retry time.Duration) {
+	if attached != nil {
+		select {
+		case <-attached:
+		case <-ctx.Done():
+			return
+		}
+	}
+	t := time.NewTicker(retry)
+	defer t.Stop()
+	for attempt := 0; ; attempt++ {
+		err := s.Start(ctx)
+		if err == nil {
+			return
+		}
+		if attempt%10 == 0 {
+			s.log.Warn("cannot load the warehouse directory yet; retrying", "err", err, "attempt", attempt+1)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Started reports whether the directory is loaded.
 func (s *Service) Started() bool { return s.dir.Load() != nil }
 
