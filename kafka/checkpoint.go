@@ -116,20 +116,20 @@ type checkpointRecord struct {
 }
 
 // Load implements relay.Checkpoint: the last position saved under the key,
-// or the zero Position if there is none (none was ever saved, or the last
+// or the zero BinlogPosition if there is none (none was ever saved, or the last
 // record is a tombstone written by Reset). It creates the topic if missing.
-func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
+func (c *Checkpoint) Load(ctx context.Context) (relay.BinlogPosition, error) {
 	ctx, cancel := context.WithTimeout(ctx, checkpointTimeout)
 	defer cancel()
 	if err := c.ensureTopic(ctx); err != nil {
-		return relay.Position{}, err
+		return relay.BinlogPosition{}, err
 	}
 	ends, err := c.admin.ListEndOffsets(ctx, c.topic)
 	if err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
 	}
 	if err := ends.Error(); err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
 	}
 	end := make(map[int32]int64)
 	ends.Each(func(o kadm.ListedOffset) {
@@ -138,7 +138,7 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 		}
 	})
 	if len(end) == 0 {
-		return relay.Position{}, nil
+		return relay.BinlogPosition{}, nil
 	}
 	// A short-lived client of its own: the producing client stays free of
 	// consumer state.
@@ -152,19 +152,19 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint consumer: %w", err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint consumer: %w", err)
 	}
 	defer cons.Close()
 	var last *kgo.Record
 	for len(end) > 0 {
 		fetches := cons.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return relay.Position{}, fmt.Errorf("read checkpoint topic %s: %w", c.topic, err)
+			return relay.BinlogPosition{}, fmt.Errorf("read checkpoint topic %s: %w", c.topic, err)
 		}
 		var ferr error
 		fetches.EachError(func(t string, p int32, err error) { ferr = errors.Join(ferr, fmt.Errorf("%s[%d]: %w", t, p, err)) })
 		if ferr != nil {
-			return relay.Position{}, fmt.Errorf("read checkpoint topic: %w", ferr)
+			return relay.BinlogPosition{}, fmt.Errorf("read checkpoint topic: %w", ferr)
 		}
 		fetches.EachRecord(func(r *kgo.Record) {
 			// One partition in practice; with more, the key's records
@@ -178,23 +178,23 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 		})
 	}
 	if last == nil || last.Value == nil {
-		return relay.Position{}, nil
+		return relay.BinlogPosition{}, nil
 	}
 	var v checkpointRecord
 	if err := json.Unmarshal(last.Value, &v); err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint %s[%d]@%d: %w", c.topic, last.Partition, last.Offset, err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint %s[%d]@%d: %w", c.topic, last.Partition, last.Offset, err)
 	}
 	if v.File == "" {
-		return relay.Position{}, fmt.Errorf("checkpoint %s[%d]@%d names no binlog file", c.topic, last.Partition, last.Offset)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint %s[%d]@%d names no binlog file", c.topic, last.Partition, last.Offset)
 	}
 	c.log.Info("checkpoint loaded", "topic", c.topic, "key", c.key, "file", v.File, "pos", v.Pos,
 		"saved_at", v.SavedAt, "saved_by", v.Relay)
-	return relay.Position{File: v.File, Pos: v.Pos}, nil
+	return relay.BinlogPosition{File: v.File, Pos: v.Pos}, nil
 }
 
 // Save implements relay.Checkpoint: it returns once the broker has
 // acknowledged the record.
-func (c *Checkpoint) Save(ctx context.Context, p relay.Position) error {
+func (c *Checkpoint) Save(ctx context.Context, p relay.BinlogPosition) error {
 	host, _ := os.Hostname() // informative only
 	b, err := json.Marshal(checkpointRecord{File: p.File, Pos: p.Pos, SavedAt: time.Now().UTC(), Relay: host})
 	if err != nil {

@@ -107,7 +107,7 @@ func (p *Publisher) Close() { p.client.Close() }
 // Publish implements relay.Publisher. Records are produced with a context
 // that ctx's end does not cancel, so a stopping relay can still wait for
 // what it has published; franz-go retries until the broker answers.
-func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message, done func(error)) {
+func (p *Publisher) Publish(ctx context.Context, msgs []relay.BrokerRecord, done func(error)) {
 	if len(msgs) == 0 {
 		done(nil)
 		return
@@ -164,7 +164,7 @@ func (b *publisherBatch) promise(r *kgo.Record, err error) {
 
 // ensureTopics creates the topics of msgs that are not known to exist. A
 // topic that already exists is fine, whatever its partition count.
-func (p *Publisher) ensureTopics(ctx context.Context, msgs []relay.Message) error {
+func (p *Publisher) ensureTopics(ctx context.Context, msgs []relay.BrokerRecord) error {
 	var missing []string
 	listed := make(map[string]bool)
 	p.mu.Lock()

@@ -45,10 +45,10 @@ func (l *fakeLease) isReleased() bool {
 	return l.released
 }
 
-func (s *fakeSource) opens() []Position {
+func (s *fakeSource) opens() []BinlogPosition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Position(nil), s.from...)
+	return append([]BinlogPosition(nil), s.from...)
 }
 
 // offer tries to hand tx to the stream's reader for a while, and reports
@@ -67,7 +67,7 @@ func (s *fakeSource) offer(tx Transaction, wait time.Duration) bool {
 // no final checkpoint), and resumes from the saved position when it leads
 // again.
 func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
-	cp := &memCheckpoint{pos: Position{File: "bin.000001", Pos: 50}}
+	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000001", Pos: 50}}
 	lock := &fakeLock{grant: make(chan *fakeLease)}
 	h := startRelay(t, cp, func(c *Config) { c.Lock = lock })
 
@@ -105,7 +105,7 @@ func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
 	lock.grant <- newFakeLease()
 	waitFor(t, "leadership again", h.r.Stats().Leader)
 	opens := h.src.opens()
-	if len(opens) != 2 || opens[1] != (Position{File: "bin.000001", Pos: 100}) {
+	if len(opens) != 2 || opens[1] != (BinlogPosition{File: "bin.000001", Pos: 100}) {
 		t.Fatalf("second term opened the stream at %v, want the saved position 100 (a lost term saves nothing)", opens)
 	}
 	h.src.txs <- tx(300, change("a", OpCreate, 250))
@@ -146,7 +146,7 @@ func (l *stallLease) Held() bool {
 // before Lost is closed, and the position never moves past what was not
 // published.
 func TestLeadChecksTheLeaseBeforeEveryPublish(t *testing.T) {
-	cp := &memCheckpoint{pos: Position{File: "bin.000001", Pos: 50}}
+	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000001", Pos: 50}}
 	ls := &stallLease{fakeLease: newFakeLease(), held: make(chan bool, 1)}
 	ls.held <- true
 	lock := stallLock{ls: make(chan *stallLease, 1)}

@@ -7,7 +7,7 @@ import (
 )
 
 // part is a part of a transaction that more parts follow.
-func part(changes ...Change) Transaction { return Transaction{Changes: changes, More: true} }
+func part(changes ...RowChange) Transaction { return Transaction{Changes: changes, More: true} }
 
 // A transaction that comes in parts is published part by part, and the
 // checkpoint moves past it only once every part is acknowledged, whatever
@@ -78,7 +78,7 @@ func TestRunPartsWaitForRoom(t *testing.T) {
 // A last part without an end position is a broken source, not a part.
 func TestRunRefusesLastPartWithoutEnd(t *testing.T) {
 	h := startRelay(t, &memCheckpoint{}, nil)
-	h.src.txs <- Transaction{Changes: []Change{change("a", OpCreate, 10)}}
+	h.src.txs <- Transaction{Changes: []RowChange{change("a", OpCreate, 10)}}
 	if err := h.wait(t); err == nil {
 		t.Fatal("Run accepted a transaction without an end position")
 	}
@@ -88,13 +88,13 @@ func TestRunRefusesLastPartWithoutEnd(t *testing.T) {
 // in flight, never passes a transaction still being retried, whatever
 // later ones were acknowledged.
 func TestTrackerAckedCommitWaitsForEarlierTransactions(t *testing.T) {
-	tr := newTracker(Position{File: "b.1", Pos: 4}, 100)
+	tr := newTracker(BinlogPosition{File: "b.1", Pos: 4}, 100)
 	c1, c2 := time.Unix(100, 0), time.Unix(101, 0)
-	p1, err := tr.begin(context.Background(), Position{File: "b.1", Pos: 10}, c1, 1)
+	p1, err := tr.begin(context.Background(), BinlogPosition{File: "b.1", Pos: 10}, c1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := tr.begin(context.Background(), Position{File: "b.1", Pos: 20}, c2, 1)
+	p2, err := tr.begin(context.Background(), BinlogPosition{File: "b.1", Pos: 20}, c2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ type gatedEncoder struct {
 	gate    chan struct{}
 }
 
-func (e gatedEncoder) Append(msgs []Message, c Change) ([]Message, error) {
+func (e gatedEncoder) Append(msgs []BrokerRecord, c RowChange) ([]BrokerRecord, error) {
 	if c.Table == "slow" {
 		e.entered <- struct{}{}
 		<-e.gate

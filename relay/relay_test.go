@@ -12,15 +12,15 @@ import (
 
 // fakeSource opens a fakeStream fed by the test through txs.
 type fakeSource struct {
-	start   Position // returned when Open is given the zero Position
+	start   BinlogPosition // returned when Open is given the zero BinlogPosition
 	openErr error
 	txs     chan Transaction
 	readErr chan error
 
 	mu       sync.Mutex
-	from     []Position // guarded by mu: every position Open was given
-	closed   bool       // guarded by mu
-	caughtUp time.Time  // guarded by mu
+	from     []BinlogPosition // guarded by mu: every position Open was given
+	closed   bool             // guarded by mu
+	caughtUp time.Time        // guarded by mu
 	// samples counts the calls of CaughtUpAt (guarded by mu): the relay
 	// asks on every heartbeat tick and checkpoint tick, so a count that
 	// moved on by two since a test changed something proves that the
@@ -53,16 +53,16 @@ func (s *fakeSource) waitTick(tb testing.TB) {
 	waitFor(tb, "a whole tick of the relay's loop", func() bool { return s.sampled() >= n+2 })
 }
 
-func newFakeSource(start Position) *fakeSource {
+func newFakeSource(start BinlogPosition) *fakeSource {
 	return &fakeSource{start: start, txs: make(chan Transaction), readErr: make(chan error, 1)}
 }
 
-func (s *fakeSource) Open(ctx context.Context, from Position) (Stream, Position, error) {
+func (s *fakeSource) Open(ctx context.Context, from BinlogPosition) (Stream, BinlogPosition, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.from = append(s.from, from)
 	if s.openErr != nil {
-		return nil, Position{}, s.openErr
+		return nil, BinlogPosition{}, s.openErr
 	}
 	if from.IsZero() {
 		from = s.start
@@ -101,20 +101,20 @@ func (s *fakeStream) Close() error {
 // and a delete as the message and a tombstone.
 type fakeEncoder struct{}
 
-func (fakeEncoder) Append(msgs []Message, c Change) ([]Message, error) {
+func (fakeEncoder) Append(msgs []BrokerRecord, c RowChange) ([]BrokerRecord, error) {
 	if c.Table == "bad" {
 		return msgs, errors.New("cannot encode")
 	}
 	key := []byte(fmt.Sprintf("%s/%d/%d", c.Table, c.Source.Pos, c.Source.Row))
-	msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key, Value: []byte{c.Op}})
+	msgs = append(msgs, BrokerRecord{Topic: "t." + c.Table, Key: key, Value: []byte{c.Op}})
 	if c.Op == OpDelete {
-		msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key})
+		msgs = append(msgs, BrokerRecord{Topic: "t." + c.Table, Key: key})
 	}
 	return msgs, nil
 }
 
-func (fakeEncoder) Heartbeat(at time.Time) Message {
-	return Message{Topic: "heartbeat", Value: []byte(at.Format(time.RFC3339Nano))}
+func (fakeEncoder) Heartbeat(at time.Time) BrokerRecord {
+	return BrokerRecord{Topic: "heartbeat", Value: []byte(at.Format(time.RFC3339Nano))}
 }
 
 // fakePublisher holds every publish until the test acknowledges it.
@@ -125,7 +125,7 @@ type fakePublisher struct {
 }
 
 type publishCall struct {
-	msgs []Message
+	msgs []BrokerRecord
 	done func(error)
 }
 
@@ -133,7 +133,7 @@ func newFakePublisher() *fakePublisher {
 	return &fakePublisher{changed: make(chan struct{}, 1)}
 }
 
-func (p *fakePublisher) Publish(ctx context.Context, msgs []Message, done func(error)) {
+func (p *fakePublisher) Publish(ctx context.Context, msgs []BrokerRecord, done func(error)) {
 	p.mu.Lock()
 	p.batches = append(p.batches, publishCall{msgs: msgs, done: done})
 	p.mu.Unlock()
@@ -171,17 +171,17 @@ func (p *fakePublisher) count() int {
 // memCheckpoint is an in-memory Checkpoint that remembers every save.
 type memCheckpoint struct {
 	mu    sync.Mutex
-	pos   Position   // guarded by mu
-	saves []Position // guarded by mu
+	pos   BinlogPosition   // guarded by mu
+	saves []BinlogPosition // guarded by mu
 }
 
-func (m *memCheckpoint) Load(ctx context.Context) (Position, error) {
+func (m *memCheckpoint) Load(ctx context.Context) (BinlogPosition, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.pos, nil
 }
 
-func (m *memCheckpoint) Save(ctx context.Context, p Position) error {
+func (m *memCheckpoint) Save(ctx context.Context, p BinlogPosition) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pos = p
@@ -189,10 +189,10 @@ func (m *memCheckpoint) Save(ctx context.Context, p Position) error {
 	return nil
 }
 
-func (m *memCheckpoint) get() (Position, []Position) {
+func (m *memCheckpoint) get() (BinlogPosition, []BinlogPosition) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.pos, append([]Position(nil), m.saves...)
+	return m.pos, append([]BinlogPosition(nil), m.saves...)
 }
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -219,7 +219,7 @@ type harness struct {
 func startRelay(tb testing.TB, cp *memCheckpoint, tune func(*Config)) *harness {
 	tb.Helper()
 	h := &harness{
-		src:  newFakeSource(Position{File: "bin.000001", Pos: 4}),
+		src:  newFakeSource(BinlogPosition{File: "bin.000001", Pos: 4}),
 		pub:  newFakePublisher(),
 		cp:   cp,
 		done: make(chan error, 1),
@@ -262,12 +262,12 @@ func (h *harness) wait(tb testing.TB) error {
 	}
 }
 
-func tx(end uint64, changes ...Change) Transaction {
-	return Transaction{Changes: changes, End: Position{File: "bin.000001", Pos: end}}
+func tx(end uint64, changes ...RowChange) Transaction {
+	return Transaction{Changes: changes, End: BinlogPosition{File: "bin.000001", Pos: end}}
 }
 
-func change(table string, op byte, pos uint64) Change {
-	return Change{Database: "db", Table: table, Op: op, Source: SourceInfo{File: "bin.000001", Pos: pos}}
+func change(table string, op byte, pos uint64) RowChange {
+	return RowChange{Database: "db", Table: table, Op: op, Source: SourceInfo{File: "bin.000001", Pos: pos}}
 }
 
 func TestRunSavesOnlyAcknowledgedPrefix(t *testing.T) {
@@ -308,7 +308,7 @@ func TestRunSavesOnlyAcknowledgedPrefix(t *testing.T) {
 }
 
 func TestRunResumesFromCheckpoint(t *testing.T) {
-	cp := &memCheckpoint{pos: Position{File: "bin.000007", Pos: 777}}
+	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000007", Pos: 777}}
 	h := startRelay(t, cp, nil)
 	h.src.txs <- tx(900, change("a", OpCreate, 800))
 	h.pub.waitBatches(t, 1)[0].done(nil)
@@ -316,7 +316,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	h.src.mu.Lock()
 	from := h.src.from
 	h.src.mu.Unlock()
-	if len(from) != 1 || from[0] != (Position{File: "bin.000007", Pos: 777}) {
+	if len(from) != 1 || from[0] != (BinlogPosition{File: "bin.000007", Pos: 777}) {
 		t.Fatalf("Open called with %v, want the saved position", from)
 	}
 	if _, saves := cp.get(); saves[0].Pos == 777 {
@@ -329,7 +329,7 @@ func TestRunSavesStartWhenNoCheckpoint(t *testing.T) {
 	startRelay(t, cp, func(c *Config) { c.CheckpointInterval = time.Hour })
 	waitFor(t, "start position saved", func() bool {
 		p, _ := cp.get()
-		return p == Position{File: "bin.000001", Pos: 4}
+		return p == BinlogPosition{File: "bin.000001", Pos: 4}
 	})
 }
 
@@ -399,7 +399,7 @@ func TestRunReadAndEncodeErrors(t *testing.T) {
 
 func TestRunOpenError(t *testing.T) {
 	cp := &memCheckpoint{}
-	src := newFakeSource(Position{})
+	src := newFakeSource(BinlogPosition{})
 	src.openErr = errors.New("binlog_format is STATEMENT")
 	r, err := New(Config{Source: src, Encoder: fakeEncoder{}, Publisher: newFakePublisher(), Checkpoint: cp})
 	if err != nil {
