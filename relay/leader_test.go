@@ -71,6 +71,7 @@ func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
 	lock := &fakeLock{grant: make(chan *fakeLease)}
 	h := startRelay(t, cp, func(c *Config) { c.Lock = lock })
 
+	waitParked(t, "relay.(*fakeLock).Acquire")
 	if h.src.offer(tx(60, change("a", OpCreate, 55)), 30*time.Millisecond) {
 		t.Fatal("a standby read the change stream")
 	}
@@ -104,12 +105,14 @@ func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
 
 	lock.grant <- newFakeLease()
 	waitFor(t, "leadership again", h.r.Stats().Leader)
+	// Leader says so before the term opens the stream.
+	waitFor(t, "the second term's stream", func() bool { return len(h.src.opens()) == 2 })
 	opens := h.src.opens()
 	if len(opens) != 2 || opens[1] != (BinlogPosition{File: "bin.000001", Pos: 100}) {
 		t.Fatalf("second term opened the stream at %v, want the saved position 100 (a lost term saves nothing)", opens)
 	}
 	h.src.txs <- tx(300, change("a", OpCreate, 250))
-	h.pub.waitBatches(t, 3)
+	h.pub.waitBatches(t, 3)[2].done(nil) // so that the relay stops without waiting
 	if got := h.r.Stats().Terms.Load(); got != 2 {
 		t.Errorf("Terms = %d, want 2", got)
 	}
@@ -133,12 +136,19 @@ func TestRunWithoutLockLeads(t *testing.T) {
 // yet.
 type stallLease struct {
 	*fakeLease
-	held chan bool // capacity 1; the latest value says whether it is held
+	held    chan bool     // capacity 1; the latest value says whether it is held
+	refused chan struct{} // capacity 1; signalled when Held says no
 }
 
 func (l *stallLease) Held() bool {
 	v := <-l.held
 	l.held <- v
+	if !v {
+		select {
+		case l.refused <- struct{}{}:
+		default:
+		}
+	}
 	return v
 }
 
@@ -147,7 +157,7 @@ func (l *stallLease) Held() bool {
 // published.
 func TestLeadChecksTheLeaseBeforeEveryPublish(t *testing.T) {
 	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000001", Pos: 50}}
-	ls := &stallLease{fakeLease: newFakeLease(), held: make(chan bool, 1)}
+	ls := &stallLease{fakeLease: newFakeLease(), held: make(chan bool, 1), refused: make(chan struct{}, 1)}
 	ls.held <- true
 	lock := stallLock{ls: make(chan *stallLease, 1)}
 	lock.ls <- ls
@@ -155,10 +165,19 @@ func TestLeadChecksTheLeaseBeforeEveryPublish(t *testing.T) {
 	waitFor(t, "leadership", h.r.Stats().Leader)
 	h.src.txs <- tx(100, change("a", OpCreate, 90))
 	h.pub.waitBatches(t, 1)[0].done(nil)
+	// Saved before the lease runs out: a lost term saves nothing more.
+	waitFor(t, "checkpoint 100", func() bool { p, _ := cp.get(); return p.Pos == 100 })
 	<-ls.held
 	ls.held <- false
 	h.src.txs <- tx(200, change("a", OpCreate, 150))
-	time.Sleep(20 * time.Millisecond)
+	// Only the publishing stage asks Held from now on, right before it
+	// would publish; a checkpoint tick after it must not move the position.
+	select {
+	case <-ls.refused:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay never asked whether it still held the lease")
+	}
+	h.src.waitTick(t)
 	if n := h.pub.count(); n != 1 {
 		t.Fatalf("%d batches published, want 1: none once the lease ran out", n)
 	}

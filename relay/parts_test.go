@@ -22,7 +22,7 @@ func TestRunPartsMoveCheckpointOnlyAfterLastPart(t *testing.T) {
 	b := h.pub.waitBatches(t, 3)
 	b[2].done(nil)
 	b[0].done(nil)
-	time.Sleep(20 * time.Millisecond) // a few checkpoint intervals: nothing may move
+	h.src.waitTick(t) // a whole checkpoint tick since: nothing may move
 	if p, _ := cp.get(); p.Pos != 4 {
 		t.Fatalf("checkpoint %v with the middle part unacknowledged", p)
 	}
@@ -46,13 +46,15 @@ func TestRunEmptyLastPart(t *testing.T) {
 	h := startRelay(t, cp, nil)
 	h.src.txs <- part(change("a", OpCreate, 10))
 	h.src.txs <- tx(100)
-	b := h.pub.waitBatches(t, 1)
-	time.Sleep(10 * time.Millisecond)
-	if p, _ := cp.get(); p.Pos == 100 {
-		t.Fatal("checkpoint moved before the part was acknowledged")
+	h.src.txs <- tx(200, change("a", OpCreate, 150))
+	b := h.pub.waitBatches(t, 2) // so the empty last part has been seen
+	h.src.waitTick(t)            // and a checkpoint tick since
+	if p, _ := cp.get(); p.Pos != 4 {
+		t.Fatalf("checkpoint %v before the part was acknowledged, want the start", p)
 	}
 	b[0].done(nil)
 	waitFor(t, "checkpoint 100", func() bool { p, _ := cp.get(); return p.Pos == 100 })
+	b[1].done(nil) // so that the relay stops without waiting
 }
 
 // Parts wait for room in the in-flight window: a transaction of any size
@@ -67,12 +69,12 @@ func TestRunPartsWaitForRoom(t *testing.T) {
 		close(sent)
 	}()
 	<-sent
-	time.Sleep(10 * time.Millisecond)
+	waitParked(t, "relay.(*tracker).begin")
 	if n := h.pub.count(); n != 1 {
 		t.Fatalf("published %d parts with the window full", n)
 	}
 	b[0].done(nil)
-	h.pub.waitBatches(t, 2)
+	h.pub.waitBatches(t, 2)[1].done(nil) // so that the relay stops without waiting
 }
 
 // A last part without an end position is a broken source, not a part.
