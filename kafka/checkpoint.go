@@ -53,14 +53,13 @@ type CheckpointConfig struct {
 // whose changes are all in the broker, so the last write, whoever made it,
 // is safe to resume from, at worst replaying a little.
 type Checkpoint struct {
-	client   *kgo.Client
-	admin    *kadm.Client
-	brokers  []string
-	security []kgo.Opt // TLS and SASL options, for the short-lived reading client
-	topic    string
-	key      string
-	repl     int16
-	log      *slog.Logger
+	client *kgo.Client
+	admin  *kadm.Client
+	base   []kgo.Opt // clientOptions, for the short-lived reading client
+	topic  string
+	key    string
+	repl   int16
+	log    *slog.Logger
 }
 
 var _ relay.Checkpoint = (*Checkpoint)(nil)
@@ -80,25 +79,16 @@ func NewCheckpoint(cfg CheckpointConfig) (*Checkpoint, error) {
 	if cfg.ReplicationFactor == 0 {
 		cfg.ReplicationFactor = -1
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	security, err := cfg.Security.ClientOptions()
+	base, log, err := clientOptions(cfg.Brokers, cfg.Security, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("kafka checkpoint: %w", err)
 	}
-	client, err := kgo.NewClient(append(security,
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(0),
-		kgo.WithLogger(clientLogger{log}),
-	)...)
+	client, err := kgo.NewClient(append(base, producerOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka checkpoint: %w", err)
 	}
 	return &Checkpoint{
-		client: client, admin: kadm.NewClient(client), brokers: cfg.Brokers, security: security,
+		client: client, admin: kadm.NewClient(client), base: base,
 		topic: cfg.Topic, key: cfg.Key, repl: cfg.ReplicationFactor, log: log,
 	}, nil
 }
@@ -146,10 +136,8 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.BinlogPosition, error) {
 	for p := range end {
 		parts[p] = kgo.NewOffset().AtStart()
 	}
-	cons, err := kgo.NewClient(append(c.security,
-		kgo.SeedBrokers(c.brokers...),
+	cons, err := kgo.NewClient(append(c.base,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: parts}),
-		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
 		return relay.BinlogPosition{}, fmt.Errorf("checkpoint consumer: %w", err)

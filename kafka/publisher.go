@@ -72,22 +72,11 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if cfg.ReplicationFactor == 0 {
 		cfg.ReplicationFactor = -1
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	security, err := cfg.Security.ClientOptions()
+	base, log, err := clientOptions(cfg.Brokers, cfg.Security, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
 	}
-	client, err := kgo.NewClient(append(security,
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.RequiredAcks(kgo.AllISRAcks()), // also what idempotence requires; idempotence is on by default
-		// No linger: a change should leave at once. Records still batch
-		// while the previous produce request to a broker is in flight.
-		kgo.ProducerLinger(0),
-		kgo.WithLogger(clientLogger{log}),
-	)...)
+	client, err := kgo.NewClient(append(base, producerOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
 	}
