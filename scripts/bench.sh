@@ -46,10 +46,7 @@ cleanup() {
   stop_stack || status=1
   exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+on_exit cleanup
 
 
 for bin in "$gintoki" "$devbroker" "$benchbin"; do

@@ -97,10 +97,7 @@ cleanup() {
   GINTOKI_LOCAL_DIR=$local_dir GINTOKI_DB_PORT=$db_port stop_stack || status=1
   exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+on_exit cleanup
 
 for bin in "$gintoki" "$devbroker" "$benchbin"; do
   [[ -x "$bin" ]] || die "$bin not found: run make build"

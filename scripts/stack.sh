@@ -5,6 +5,16 @@
 # define local_dir (default .local); bench.sh and fleet.sh also define
 # relay_pid, broker_pid and db_started (what they started, for stop_stack).
 
+# on_exit FN: run FN when the script exits, also on Ctrl-C, TERM or HUP
+# (which exit with 128 + the signal's number, as a shell does).
+on_exit() {
+  # shellcheck disable=SC2064 # FN is named now, on purpose
+  trap "$1" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+}
+
 # alive PID: whether PID has not exited. A child that exited stays a zombie
 # until waited for, and kill -0 would still find it.
 alive() {
