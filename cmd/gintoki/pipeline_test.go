@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -178,7 +180,12 @@ func TestPipelineConverges(t *testing.T) {
 	pause()
 	rel.stop()
 	pause()
+	saved := checkpointEnd(t, broker.addr())
 	rel = startRelay(t, db, broker.addr())
+	// The new relay reads its checkpoint once, as it starts, and a read that
+	// fails stops it: restart the broker only once it relays (it has saved a
+	// position since), however long a loaded machine takes to get there.
+	waitCheckpointPast(t, broker.addr(), saved)
 	pause()
 	broker.restart(t)
 	pause()
@@ -231,20 +238,53 @@ func TestPipelineConverges(t *testing.T) {
 // checkpoint topic.
 func waitCheckpoint(tb testing.TB, broker string, opts ...kgo.Opt) {
 	tb.Helper()
+	waitCheckpointPast(tb, broker, 0, opts...)
+}
+
+// waitCheckpointPast waits until the checkpoint topic's end offset is
+// past end: a relay has saved a position since checkpointEnd said end.
+func waitCheckpointPast(tb testing.TB, broker string, end int64, opts ...kgo.Opt) {
+	tb.Helper()
+	adm := adminClient(tb, broker, opts...)
+	pollUntil(tb, 20*time.Second, func() (bool, string) {
+		o, err := checkpointOffset(adm)
+		return err == nil && o > end, fmt.Sprintf("checkpoint topic's end offset %d, want past %d (%v)", o, end, err)
+	})
+}
+
+// checkpointEnd returns the checkpoint topic's end offset (0 while it does
+// not exist).
+func checkpointEnd(tb testing.TB, broker string, opts ...kgo.Opt) int64 {
+	tb.Helper()
+	o, err := checkpointOffset(adminClient(tb, broker, opts...))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
+
+// adminClient returns an admin client of broker, closed when the test ends.
+func adminClient(tb testing.TB, broker string, opts ...kgo.Opt) *kadm.Client {
+	tb.Helper()
 	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(broker))...)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	pollUntil(tb, 20*time.Second, func() (bool, string) {
-		ends, err := adm.ListEndOffsets(context.Background(), kafka.CheckpointDefaultTopic)
-		if err != nil {
-			return false, err.Error()
-		}
-		o, ok := ends.Lookup(kafka.CheckpointDefaultTopic, 0)
-		return ok && o.Err == nil && o.Offset > 0, fmt.Sprint(o)
-	})
+	tb.Cleanup(cl.Close)
+	return kadm.NewClient(cl)
+}
+
+// checkpointOffset asks the broker for the checkpoint topic's end offset.
+func checkpointOffset(adm *kadm.Client) (int64, error) {
+	ends, err := adm.ListEndOffsets(context.Background(), kafka.CheckpointDefaultTopic)
+	if err != nil {
+		return 0, err
+	}
+	o, ok := ends.Lookup(kafka.CheckpointDefaultTopic, 0)
+	if !ok || errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
+		return 0, nil
+	}
+	return o.Offset, o.Err
 }
 
 // scrape returns the value of an unlabelled metric.
