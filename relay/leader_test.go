@@ -92,6 +92,7 @@ func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
 	pending := h.pub.waitBatches(t, 2)[1]
 	close(first.lost)
 	waitFor(t, "standing by", func() bool { return !h.r.Stats().Leader() && first.isReleased() })
+	waitParked(t, "relay.(*fakeLock).Acquire") // the term is over: nothing reads
 	if h.src.offer(tx(300, change("a", OpCreate, 250)), 30*time.Millisecond) {
 		t.Fatal("the relay read on after losing its lease")
 	}
