@@ -29,21 +29,15 @@ import (
 // restartableBroker is an in-process broker that keeps its data across
 // restarts on the same port.
 type restartableBroker struct {
-	port int
+	port int // 0 until the first start has bound one
 	dir  string
 	c    *kfake.Cluster
 }
 
 func newRestartableBroker(tb testing.TB, partitions int32, topics ...string) *restartableBroker {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	b := &restartableBroker{port: port, dir: tb.TempDir()}
-	b.start(tb)
+	b := &restartableBroker{dir: tb.TempDir()}
+	b.start(tb) // binds a port of its own choosing: no free port to guess
 	tb.Cleanup(func() { b.c.Close() })
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.addr()))
 	if err != nil {
@@ -58,12 +52,20 @@ func newRestartableBroker(tb testing.TB, partitions int32, topics ...string) *re
 
 func (b *restartableBroker) addr() string { return "127.0.0.1:" + strconv.Itoa(b.port) }
 
+// start starts the broker: on port 0 the first time, then on the port that
+// start bound, so that clients find it again after a restart.
 func (b *restartableBroker) start(tb testing.TB) {
 	tb.Helper()
 	var err error
 	for range 100 { // the port may take a moment to be free again
 		b.c, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(b.port), kfake.DataDir(b.dir), kfake.SyncWrites(), kfake.AllowAutoTopicCreation())
 		if err == nil {
+			if b.port == 0 {
+				_, port, _ := net.SplitHostPort(b.c.ListenAddrs()[0])
+				if b.port, err = strconv.Atoi(port); err != nil {
+					tb.Fatal(err)
+				}
+			}
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
