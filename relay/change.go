@@ -40,9 +40,10 @@ type SourceInfo struct {
 	Time     time.Time // when the transaction was committed
 }
 
-// BinlogPosition is a point in the source stream at which reading can resume:
-// a binary log file name and a byte offset in it. The zero BinlogPosition means
-// "no position": start at the current end of the stream.
+// BinlogPosition is a point in the source stream at which reading can
+// resume: a binary log file name and a byte offset in it. The zero
+// BinlogPosition means "no position": start at the current end of the
+// stream.
 type BinlogPosition struct {
 	File string `json:"file"`
 	Pos  uint64 `json:"pos"`
