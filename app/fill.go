@@ -28,7 +28,7 @@ import (
 //     was gone since), or was dropped because the key had neither entry nor
 //     flight. Either way the change raised the key's mark, under the stripe
 //     lock, before the flight could read it (Service.applyStock), and the
-//     flight only installs a snapshot that is after its mark (load). That
+//     flight only installs a snapshot that is after its mark (fillFlights). That
 //     covers the commit window: the binlog is written before the engine
 //     makes the commit visible, so a change can be consumed before a new
 //     snapshot shows it.
@@ -191,16 +191,16 @@ func (s *Service) loader() {
 		if !ok {
 			return
 		}
-		s.load(ids, fs)
+		s.fillFlights(ids, fs)
 	}
 }
 
-// load reads flights fs (of ids) from the database and finishes each one:
-// installed if its snapshot is after its need, retried while it is not,
-// and answered uncached once the retries are spent (rule 3). It always
-// finishes every flight, with an entry or an error, even if the store
-// panics.
-func (s *Service) load(ids []inventory.ProductID, fs []*flight) {
+// fillFlights reads flights fs (of ids) from the database and finishes
+// each one: installed if its snapshot is after its need, retried while it
+// is not, and answered uncached once the retries are spent (rule 3). It
+// always finishes every flight, with an entry or an error, even if the
+// store panics.
+func (s *Service) fillFlights(ids []inventory.ProductID, fs []*flight) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LoadTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
@@ -31,11 +32,13 @@ func TestGetHitMissNegative(t *testing.T) {
 		{-4, "error:invalid"},
 	}
 	for _, tc := range tests {
-		for round := range 2 {
-			if got := get(t, s, tc.id); got != tc.want {
-				t.Errorf("round %d: Get(%d) = %q, want %q", round, tc.id, got, tc.want)
+		t.Run(fmt.Sprint(tc.id), func(t *testing.T) {
+			for round := range 2 { // a miss, then a hit
+				if got := get(t, s, tc.id); got != tc.want {
+					t.Errorf("round %d: Get(%d) = %q, want %q", round, tc.id, got, tc.want)
+				}
 			}
-		}
+		})
 	}
 	if n := store.calls.Load(); n != 3 {
 		t.Errorf("store loads = %d, want 3 (one per valid id, then hits)", n)
@@ -193,9 +196,11 @@ func TestBatch(t *testing.T) {
 		{"oversized", []inventory.ProductID{1, 2, 3, 4, 5, 6}},
 		{"invalid id", []inventory.ProductID{1, 0}},
 	} {
-		if _, err := s.GetBatch(context.Background(), tc.ids, 0); inventory.ErrorCode(err) != inventory.CodeInvalid {
-			t.Errorf("%s: err = %v, want invalid", tc.name, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.GetBatch(context.Background(), tc.ids, 0); inventory.ErrorCode(err) != inventory.CodeInvalid {
+				t.Errorf("err = %v, want invalid", err)
+			}
+		})
 	}
 }
 

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,28 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gintoki/gintoki/internal/proctest"
 	"github.com/gintoki/gintoki/inventory"
 )
 
-// lockedBuffer collects log lines from the feed.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the JSON log lines written so far.
-func (l *lockedBuffer) lines(tb testing.TB) []map[string]any {
+// logLines returns the JSON log lines written to logs so far.
+func logLines(tb testing.TB, logs *proctest.Buffer) []map[string]any {
 	tb.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, ln := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
+	for _, ln := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if ln == "" {
 			continue
 		}
@@ -67,7 +53,7 @@ func rejectingDecoder() Decoder {
 // topic, partition and offset, up to the rate limit; beyond it, records
 // are still counted, and the next line logged says how many were not.
 func TestFeedRejectLogsEveryRecordUpToARateLimit(t *testing.T) {
-	var logs lockedBuffer
+	var logs proctest.Buffer
 	svc := newTestService(t, &fakeStore{}, Config{})
 	feed := NewFeed(svc, rejectingDecoder(), FeedConfig{}, slog.New(slog.NewJSONHandler(&logs, nil)))
 	feed.logBurst, feed.logWindow = 5, time.Hour
@@ -80,7 +66,7 @@ func TestFeedRejectLogsEveryRecordUpToARateLimit(t *testing.T) {
 	if got := feed.Rejected()["malformed"]; got != 12 {
 		t.Fatalf("rejected count = %d, want 12", got)
 	}
-	lines := logs.lines(t)
+	lines := logLines(t, &logs)
 	if len(lines) != 5 {
 		t.Fatalf("%d lines logged, want 5 (the burst)", len(lines))
 	}
@@ -96,7 +82,7 @@ func TestFeedRejectLogsEveryRecordUpToARateLimit(t *testing.T) {
 	feed.logWindowStart = time.Time{}
 	feed.mu.Unlock()
 	feed.Handle([]StreamRecord{{Topic: "x", Offset: 7, Key: []byte("?")}, {Topic: "x", Offset: 8}})
-	lines = logs.lines(t)
+	lines = logLines(t, &logs)
 	if len(lines) != 7 {
 		t.Fatalf("%d lines logged after the window, want 7", len(lines))
 	}

@@ -25,9 +25,9 @@ func TestStreamHandsOnLargeTransactionInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := open(t, src, relay.Position{})
+	s, _ := open(t, src, relay.BinlogPosition{})
 	srv.Exec(t, "INSERT INTO warehouse_stock_item SELECT seq, 1, seq FROM seq_1_to_1000")
-	var rows []relay.Change
+	var rows []relay.RowChange
 	parts := 0
 	for {
 		tx := next(t, s)
@@ -63,7 +63,7 @@ func TestStreamHandsOnLargeTransactionInParts(t *testing.T) {
 func TestOpenRefusesPurgedPosition(t *testing.T) {
 	srv := mariadbtest.Start(t)
 	src := newSource(t, srv)
-	first, start := open(t, src, relay.Position{})
+	first, start := open(t, src, relay.BinlogPosition{})
 	// The server does not purge a file a connected reader still uses: stop
 	// reading first, and purge until the file is gone (the server ends its
 	// side of the stream a moment later).

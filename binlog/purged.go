@@ -14,8 +14,8 @@ const queryBinaryLogs = "SHOW BINARY LOGS"
 // longer in the server's binary log: the changes between it and the oldest
 // file left cannot be relayed, and caches fed by the relay may be stale.
 type PurgedError struct {
-	From   relay.Position // the position asked for
-	Oldest string         // the oldest binary log file the server still has
+	From   relay.BinlogPosition // the position asked for
+	Oldest string               // the oldest binary log file the server still has
 }
 
 // Error implements error, saying what to do.
@@ -31,7 +31,7 @@ func (e *PurgedError) Error() string {
 
 // checkNotPurged returns a *PurgedError if from's file is not among the
 // server's binary logs.
-func checkNotPurged(ctx context.Context, db *sql.DB, from relay.Position) error {
+func checkNotPurged(ctx context.Context, db *sql.DB, from relay.BinlogPosition) error {
 	rows, err := db.QueryContext(ctx, queryBinaryLogs)
 	if err != nil {
 		return fmt.Errorf("list binary logs: %w", err)

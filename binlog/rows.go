@@ -13,7 +13,7 @@ import (
 const binaryCollation = 63
 
 // columnKind says how a decoded value of a column is turned into a value
-// of relay.Change.
+// of relay.RowChange.
 type columnKind int
 
 const (

@@ -112,10 +112,10 @@ func New(cfg Config) (*Source, error) {
 
 // Open implements relay.Source. It refuses to start if Preflight fails.
 // With a zero from it starts at the server's current end of binlog.
-func (s *Source) Open(ctx context.Context, from relay.Position) (relay.Stream, relay.Position, error) {
+func (s *Source) Open(ctx context.Context, from relay.BinlogPosition) (relay.Stream, relay.BinlogPosition, error) {
 	syncer, events, start, err := s.dial(ctx, from)
 	if err != nil {
-		return nil, relay.Position{}, err
+		return nil, relay.BinlogPosition{}, err
 	}
 	tables := make(map[string]bool, len(s.cfg.Tables))
 	for _, t := range s.cfg.Tables {
@@ -135,16 +135,16 @@ func (s *Source) Open(ctx context.Context, from relay.Position) (relay.Stream, r
 
 // dial checks the server (flavor, Preflight) and starts a binlog dump at
 // from, or at the current end of the binlog if from is zero.
-func (s *Source) dial(ctx context.Context, from relay.Position) (*replication.BinlogSyncer, *replication.BinlogStreamer, relay.Position, error) {
+func (s *Source) dial(ctx context.Context, from relay.BinlogPosition) (*replication.BinlogSyncer, *replication.BinlogStreamer, relay.BinlogPosition, error) {
 	db, err := s.openDB()
 	if err != nil {
-		return nil, nil, relay.Position{}, err
+		return nil, nil, relay.BinlogPosition{}, err
 	}
 	defer db.Close()
 
 	var version string
 	if err := db.QueryRowContext(ctx, queryVersion).Scan(&version); err != nil {
-		return nil, nil, relay.Position{}, fmt.Errorf("connect to %s: %w", s.cfg.Addr, err)
+		return nil, nil, relay.BinlogPosition{}, fmt.Errorf("connect to %s: %w", s.cfg.Addr, err)
 	}
 	flavor := s.cfg.Flavor
 	if flavor == "" {
@@ -154,17 +154,17 @@ func (s *Source) dial(ctx context.Context, from relay.Position) (*replication.Bi
 		}
 	}
 	if err := Preflight(ctx, db); err != nil {
-		return nil, nil, relay.Position{}, err
+		return nil, nil, relay.BinlogPosition{}, err
 	}
 	if from.IsZero() {
 		if from, err = currentPosition(ctx, db, flavor); err != nil {
-			return nil, nil, relay.Position{}, err
+			return nil, nil, relay.BinlogPosition{}, err
 		}
 	} else if err := checkNotPurged(ctx, db, from); err != nil {
-		return nil, nil, relay.Position{}, err
+		return nil, nil, relay.BinlogPosition{}, err
 	}
 	if from.Pos > math.MaxUint32 {
-		return nil, nil, relay.Position{}, fmt.Errorf("binlog position %v out of range", from)
+		return nil, nil, relay.BinlogPosition{}, fmt.Errorf("binlog position %v out of range", from)
 	}
 	s.log.Info("binlog dump starting", "addr", s.cfg.Addr, "version", version, "flavor", flavor,
 		"file", from.File, "pos", from.Pos)
@@ -193,7 +193,7 @@ func (s *Source) dial(ctx context.Context, from relay.Position) (*replication.Bi
 	events, err := syncer.StartSync(gomysql.Position{Name: from.File, Pos: uint32(from.Pos)})
 	if err != nil {
 		syncer.Close()
-		return nil, nil, relay.Position{}, fmt.Errorf("start binlog dump at %v: %w", from, err)
+		return nil, nil, relay.BinlogPosition{}, fmt.Errorf("start binlog dump at %v: %w", from, err)
 	}
 	return syncer, events, from, nil
 }
@@ -215,7 +215,7 @@ func (s *Source) openDB() (*sql.DB, error) {
 }
 
 // currentPosition returns the end of the server's binary log.
-func currentPosition(ctx context.Context, db *sql.DB, flavor string) (relay.Position, error) {
+func currentPosition(ctx context.Context, db *sql.DB, flavor string) (relay.BinlogPosition, error) {
 	queries := []string{queryMySQLStatus, queryMasterStatus}
 	if flavor == FlavorMariaDB {
 		queries = []string{queryMariaDBStatus, queryMasterStatus}
@@ -228,27 +228,27 @@ func currentPosition(ctx context.Context, db *sql.DB, flavor string) (relay.Posi
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", q, err))
 	}
-	return relay.Position{}, fmt.Errorf("read current binlog position: %w", errors.Join(errs...))
+	return relay.BinlogPosition{}, fmt.Errorf("read current binlog position: %w", errors.Join(errs...))
 }
 
-func queryPosition(ctx context.Context, db *sql.DB, query string) (relay.Position, error) {
+func queryPosition(ctx context.Context, db *sql.DB, query string) (relay.BinlogPosition, error) {
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
-		return relay.Position{}, err
+		return relay.BinlogPosition{}, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return relay.Position{}, err
+		return relay.BinlogPosition{}, err
 	}
 	if len(cols) < 2 {
-		return relay.Position{}, fmt.Errorf("%d columns, want File and Position first", len(cols))
+		return relay.BinlogPosition{}, fmt.Errorf("%d columns, want File and Position first", len(cols))
 	}
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return relay.Position{}, err
+			return relay.BinlogPosition{}, err
 		}
-		return relay.Position{}, errors.New("no row: binary logging is off")
+		return relay.BinlogPosition{}, errors.New("no row: binary logging is off")
 	}
 	vals := make([]sql.RawBytes, len(cols))
 	dest := make([]any, len(cols))
@@ -256,15 +256,15 @@ func queryPosition(ctx context.Context, db *sql.DB, query string) (relay.Positio
 		dest[i] = &vals[i]
 	}
 	if err := rows.Scan(dest...); err != nil {
-		return relay.Position{}, err
+		return relay.BinlogPosition{}, err
 	}
 	pos, err := strconv.ParseUint(string(vals[1]), 10, 64)
 	if err != nil {
-		return relay.Position{}, fmt.Errorf("position %q: %w", vals[1], err)
+		return relay.BinlogPosition{}, fmt.Errorf("position %q: %w", vals[1], err)
 	}
-	p := relay.Position{File: string(vals[0]), Pos: pos}
+	p := relay.BinlogPosition{File: string(vals[0]), Pos: pos}
 	if err := rows.Close(); err != nil {
-		return relay.Position{}, err
+		return relay.BinlogPosition{}, err
 	}
 	return p, nil
 }

@@ -26,7 +26,7 @@ func newSource(tb testing.TB, srv *mariadbtest.Server) *binlog.Source {
 	return src
 }
 
-func open(tb testing.TB, src *binlog.Source, from relay.Position) (relay.Stream, relay.Position) {
+func open(tb testing.TB, src *binlog.Source, from relay.BinlogPosition) (relay.Stream, relay.BinlogPosition) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -81,7 +81,7 @@ func showEvents(tb testing.TB, srv *mariadbtest.Server, file string) map[uint64]
 
 func TestStream(t *testing.T) {
 	srv := mariadbtest.Start(t)
-	s, start := open(t, newSource(t, srv), relay.Position{})
+	s, start := open(t, newSource(t, srv), relay.BinlogPosition{})
 	if !strings.HasPrefix(start.File, "mysql-bin.") || start.Pos < 4 {
 		t.Fatalf("start %v, want the current end of mysql-bin.*", start)
 	}
@@ -111,7 +111,7 @@ func TestStream(t *testing.T) {
 		}
 		return m
 	}
-	want := []relay.Change{
+	want := []relay.RowChange{
 		{Table: "warehouse", Op: 'c', Key: []string{"id"}, Columns: wh, After: row(wh, int32(1), "A", int8(1))},
 		{Table: "warehouse_stock_item", Op: 'c', Key: stockKey, Columns: stock, After: row(stock, int64(10), int32(1), int32(5))},
 		{Table: "warehouse_stock_item", Op: 'c', Key: stockKey, Columns: stock, After: row(stock, int64(11), int32(1), int32(6))},
@@ -121,7 +121,7 @@ func TestStream(t *testing.T) {
 		{Table: "warehouse", Op: 'u', Key: []string{"id"}, Columns: wh,
 			Before: row(wh, int32(1), "A", int8(1)), After: row(wh, int32(1), "A", int8(0))},
 	}
-	got := append(append([]relay.Change(nil), tx1.Changes...), tx2.Changes...)
+	got := append(append([]relay.RowChange(nil), tx1.Changes...), tx2.Changes...)
 	if len(tx1.Changes) != 1 || len(got) != len(want) {
 		t.Fatalf("got %d+%d changes, want 1+%d", len(tx1.Changes), len(tx2.Changes), len(want)-1)
 	}
@@ -202,7 +202,7 @@ func TestPreflightRefusesUnusableSettings(t *testing.T) {
 		t.Run(tc.setting, func(t *testing.T) {
 			srv.Exec(t, tc.set)
 			defer srv.Exec(t, tc.reset)
-			s, _, err := src.Open(context.Background(), relay.Position{})
+			s, _, err := src.Open(context.Background(), relay.BinlogPosition{})
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")
@@ -216,7 +216,7 @@ func TestPreflightRefusesUnusableSettings(t *testing.T) {
 			}
 		})
 	}
-	open(t, src, relay.Position{}) // and all is well again
+	open(t, src, relay.BinlogPosition{}) // and all is well again
 }
 
 // Events written before an ALTER TABLE and read after it keep the column
@@ -225,7 +225,7 @@ func TestPreflightRefusesUnusableSettings(t *testing.T) {
 func TestReplayAfterRenameColumnKeepsOldNames(t *testing.T) {
 	srv := mariadbtest.Start(t)
 	src := newSource(t, srv)
-	probe, from := open(t, src, relay.Position{})
+	probe, from := open(t, src, relay.BinlogPosition{})
 	probe.Close()
 
 	srv.Exec(t, "INSERT INTO warehouse VALUES (1, 'OLD', 1)")
@@ -287,7 +287,7 @@ func TestStreamColumnTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := open(t, src, relay.Position{})
+	s, _ := open(t, src, relay.BinlogPosition{})
 	srv.Exec(t, `INSERT INTO typed VALUES (18446744073709551615, x'000102', 'raw', 'héllo', 'vé', 'b', 'x,z', '{"k": 1}', 12.34, NULL)`)
 	tx := next(t, s)
 	if len(tx.Changes) != 1 {
@@ -320,7 +320,7 @@ func TestRelayUserGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := open(t, src, relay.Position{})
+	s, _ := open(t, src, relay.BinlogPosition{})
 	srv.Exec(t, "INSERT INTO warehouse VALUES (1, 'A', 1)")
 	if tx := next(t, s); len(tx.Changes) != 1 || tx.Changes[0].Table != "warehouse" {
 		t.Fatalf("transaction %+v", tx)
@@ -331,7 +331,7 @@ func TestRelayUserGrants(t *testing.T) {
 // caught up, and again after reading a transaction.
 func TestStreamCaughtUpAt(t *testing.T) {
 	srv := mariadbtest.Start(t)
-	s, _ := open(t, newSource(t, srv), relay.Position{})
+	s, _ := open(t, newSource(t, srv), relay.BinlogPosition{})
 	if at := s.CaughtUpAt(); !at.IsZero() {
 		t.Fatalf("caught up at %v before reading anything", at)
 	}

@@ -32,14 +32,14 @@ type stream struct {
 	events   *replication.BinlogStreamer
 	database string
 	tables   map[string]bool
-	resume   relay.Position // end of the last whole transaction: where a reconnection starts
-	partSize int            // a transaction's changes are handed on in parts of about this many
+	resume   relay.BinlogPosition // end of the last whole transaction: where a reconnection starts
+	partSize int                  // a transaction's changes are handed on in parts of about this many
 
 	pending []*replication.BinlogEvent // events unpacked from a compressed transaction, not yet handled
 	file    string                     // current binlog file, from the last RotateEvent
 	gtid    string                     // GTID of the open transaction
 	inGroup bool                       // inside BEGIN … COMMIT/XID, so other queries do not commit
-	changes []relay.Change             // row changes of the open transaction
+	changes []relay.RowChange          // row changes of the open transaction
 	// shapes caches what each table map event says; the table maps of a
 	// transaction are logged anew in every transaction, so the cache is
 	// cleared at each commit.
@@ -286,7 +286,7 @@ func (s *stream) part(h *replication.EventHeader) relay.Transaction {
 		s.changes[i].Source.Time = at
 	}
 	tx := relay.Transaction{Changes: s.changes, More: true}
-	s.changes = make([]relay.Change, 0, s.partSize)
+	s.changes = make([]relay.RowChange, 0, s.partSize)
 	return tx
 }
 
@@ -299,7 +299,7 @@ func (s *stream) commit(h *replication.EventHeader) (relay.Transaction, error) {
 	for i := range s.changes {
 		s.changes[i].Source.Time = at
 	}
-	tx := relay.Transaction{Changes: s.changes, End: relay.Position{File: s.file, Pos: uint64(h.LogPos)}}
+	tx := relay.Transaction{Changes: s.changes, End: relay.BinlogPosition{File: s.file, Pos: uint64(h.LogPos)}}
 	s.gtid, s.inGroup, s.changes = "", false, nil
 	clear(s.shapes)
 	return tx, nil
@@ -340,7 +340,7 @@ func (s *stream) rows(h *replication.EventHeader, e *replication.RowsEvent) erro
 		start -= uint64(h.EventSize)
 	}
 	for i := 0; i < len(e.Rows); i += step {
-		c := relay.Change{
+		c := relay.RowChange{
 			Database: s.database,
 			Table:    shape.table,
 			Op:       op,

@@ -127,13 +127,13 @@ func agreesWithKey(c inventory.Change, key []byte) error {
 // first record decodes to c.
 func roundTrip(t *testing.T, d Decoder, c inventory.Change) {
 	t.Helper()
-	var rc relay.Change
+	var rc relay.RowChange
 	var pos inventory.Position
 	var commit time.Time
 	switch c := c.(type) {
 	case inventory.StockChange:
 		row := map[string]any{"product_id": int64(c.Product), "warehouse_id": int32(c.Warehouse), "qty_salable": c.Qty}
-		rc = relay.Change{Table: defaultStockTable, Key: []string{"product_id", "warehouse_id"},
+		rc = relay.RowChange{Table: defaultStockTable, Key: []string{"product_id", "warehouse_id"},
 			Columns: []string{"product_id", "warehouse_id", "qty_salable"}, After: row}
 		if c.Deleted {
 			rc.Before, rc.After = row, nil
@@ -145,7 +145,7 @@ func roundTrip(t *testing.T, d Decoder, c inventory.Change) {
 			active = 1
 		}
 		row := map[string]any{"id": int32(c.Warehouse.ID), "code": c.Warehouse.Code, "is_active": active}
-		rc = relay.Change{Table: defaultWarehouseTable, Key: []string{"id"}, Columns: []string{"id", "code", "is_active"}, After: row}
+		rc = relay.RowChange{Table: defaultWarehouseTable, Key: []string{"id"}, Columns: []string{"id", "code", "is_active"}, After: row}
 		if c.Deleted {
 			rc.Before, rc.After = row, nil
 		}

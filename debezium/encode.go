@@ -101,11 +101,11 @@ func (e *Encoder) Topic(database, table string) string {
 // connector sends when heartbeat.interval.ms is set: topic
 // __debezium-heartbeat.<prefix>, key {"serverName": prefix}, value
 // {"ts_ms": at in Unix milliseconds}.
-func (e *Encoder) Heartbeat(at time.Time) relay.Message {
+func (e *Encoder) Heartbeat(at time.Time) relay.BrokerRecord {
 	key, _ := json.Marshal(struct {
 		ServerName string `json:"serverName"`
 	}{e.prefix}) // cannot fail: a string field
-	return relay.Message{
+	return relay.BrokerRecord{
 		Topic: HeartbeatTopic(e.prefix),
 		Key:   key,
 		Value: fmt.Appendf(nil, `{"ts_ms":%d}`, at.UnixMilli()),
@@ -113,7 +113,7 @@ func (e *Encoder) Heartbeat(at time.Time) relay.Message {
 }
 
 // Encode returns the messages of one row change: see Append.
-func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
+func (e *Encoder) Encode(c relay.RowChange) ([]relay.BrokerRecord, error) {
 	return e.Append(nil, c)
 }
 
@@ -121,7 +121,7 @@ func (e *Encoder) Encode(c relay.Change) ([]relay.Message, error) {
 // a delete (the event, then the tombstone), and three for an update of the
 // primary key (delete, tombstone, create). On an error msgs is returned as
 // it was given.
-func (e *Encoder) Append(msgs []relay.Message, c relay.Change) ([]relay.Message, error) {
+func (e *Encoder) Append(msgs []relay.BrokerRecord, c relay.RowChange) ([]relay.BrokerRecord, error) {
 	row := c.After
 	switch c.Op {
 	case relay.OpCreate:
@@ -199,16 +199,16 @@ func (e *Encoder) Append(msgs []relay.Message, c relay.Change) ([]relay.Message,
 		key, value = b[:keyLen:keyLen], b[keyLen:]
 	}
 	topic := e.Topic(c.Database, c.Table)
-	msgs = append(msgs, relay.Message{Topic: topic, Key: key, Value: value})
+	msgs = append(msgs, relay.BrokerRecord{Topic: topic, Key: key, Value: value})
 	if c.Op == relay.OpDelete {
-		msgs = append(msgs, relay.Message{Topic: topic, Key: key})
+		msgs = append(msgs, relay.BrokerRecord{Topic: topic, Key: key})
 	}
 	return msgs, nil
 }
 
 // appendSource appends the envelope's "source" block, fields in
 // Debezium's order, as encoding/json would write them.
-func (e *Encoder) appendSource(b []byte, c relay.Change) []byte {
+func (e *Encoder) appendSource(b []byte, c relay.RowChange) []byte {
 	var ts int64
 	if !c.Source.Time.IsZero() {
 		ts = c.Source.Time.UnixMilli()

@@ -59,7 +59,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// fuzzValue picks a column value of one of the types a relay.Change holds.
+// fuzzValue picks a column value of one of the types a relay.RowChange holds.
 func fuzzValue(kind byte, n int64, s string) any {
 	switch kind % 9 {
 	case 0:
@@ -93,7 +93,7 @@ func FuzzEncodeMatchesReference(f *testing.F) {
 		cols := []string{"id", "sub", col}
 		before := map[string]any{"id": fuzzValue(kindA, a, str), "sub": int32(a), col: fuzzValue(kindB, b, str)}
 		after := map[string]any{"id": fuzzValue(kindA, b, str), "sub": int32(a), col: fuzzValue(kindB, a, str+col)}
-		c := relay.Change{
+		c := relay.RowChange{
 			Database: db, Table: table, Op: op, Key: cols[:keyCols%4], Columns: cols[:2],
 			Source: relay.SourceInfo{File: "mysql-bin." + str, Pos: pos, Row: uint32(b), GTID: gtid, ServerID: uint32(a), Time: time.UnixMilli(ms)},
 		}
@@ -115,7 +115,7 @@ func FuzzEncodeMatchesReference(f *testing.F) {
 		e := NewEncoder("p")
 		e.now = now
 		want, wantErr := ref.Encode(c)
-		got, err := e.Append([]relay.Message{{Topic: "earlier"}}, c)
+		got, err := e.Append([]relay.BrokerRecord{{Topic: "earlier"}}, c)
 		if (err != nil) != (wantErr != nil) {
 			t.Fatalf("error %v, reference error %v", err, wantErr)
 		}
@@ -147,7 +147,7 @@ func BenchmarkEncode(b *testing.B) {
 	e := NewEncoder("")
 	c := encodeStockUpdate()
 	b.ReportAllocs()
-	var msgs []relay.Message
+	var msgs []relay.BrokerRecord
 	for b.Loop() {
 		var err error
 		if msgs, err = e.Append(msgs[:0], c); err != nil {

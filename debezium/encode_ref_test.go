@@ -47,7 +47,7 @@ type refEncodeSourceBlock struct {
 // Encode implements relay.Encoder. It returns one record, two for a delete
 // (the event, then the tombstone), and three for an update of the primary
 // key (delete, tombstone, create).
-func (e *refEncoder) Encode(c relay.Change) ([]relay.Message, error) {
+func (e *refEncoder) Encode(c relay.RowChange) ([]relay.BrokerRecord, error) {
 	row := c.After
 	switch c.Op {
 	case relay.OpCreate:
@@ -105,15 +105,15 @@ func (e *refEncoder) Encode(c relay.Change) ([]relay.Message, error) {
 	fmt.Fprintf(&v, `,"op":"%c","ts_ms":%d,"transaction":null}`, c.Op, e.now().UnixMilli())
 
 	topic := e.Topic(c.Database, c.Table)
-	msgs := []relay.Message{{Topic: topic, Key: key, Value: v.Bytes()}}
+	msgs := []relay.BrokerRecord{{Topic: topic, Key: key, Value: v.Bytes()}}
 	if c.Op == relay.OpDelete {
-		msgs = append(msgs, relay.Message{Topic: topic, Key: key})
+		msgs = append(msgs, relay.BrokerRecord{Topic: topic, Key: key})
 	}
 	return msgs, nil
 }
 
 // refEncodeKeyChanged reports whether an update changes the primary key.
-func refEncodeKeyChanged(c relay.Change) (bool, error) {
+func refEncodeKeyChanged(c relay.RowChange) (bool, error) {
 	before, err := refEncodeKey(c.Key, c.Before)
 	if err != nil {
 		return false, err
@@ -125,7 +125,7 @@ func refEncodeKeyChanged(c relay.Change) (bool, error) {
 	return !bytes.Equal(before, after), nil
 }
 
-func (e *refEncoder) sourceBlock(c relay.Change) refEncodeSourceBlock {
+func (e *refEncoder) sourceBlock(c relay.RowChange) refEncodeSourceBlock {
 	s := refEncodeSourceBlock{
 		Version:   encodeVersion,
 		Connector: encodeConnector,

@@ -18,8 +18,8 @@ func encodeTestEncoder(prefix string, nowMs int64) *Encoder {
 	return e
 }
 
-func encodeStockUpdate() relay.Change {
-	return relay.Change{
+func encodeStockUpdate() relay.RowChange {
+	return relay.RowChange{
 		Database: "inventory",
 		Table:    "warehouse_stock_item",
 		Op:       relay.OpUpdate,
@@ -52,11 +52,11 @@ func encodeAssertJSON(tb testing.TB, what string, got []byte, want string) {
 func TestEncodeMatchesFixtures(t *testing.T) {
 	for _, tc := range []struct {
 		fixture string
-		change  relay.Change
+		change  relay.RowChange
 		nowMs   int64
 	}{
 		{"relay_stock_update", encodeStockUpdate(), 1764250012001},
-		{"relay_warehouse_create", relay.Change{
+		{"relay_warehouse_create", relay.RowChange{
 			Database: "inventory", Table: "warehouse", Op: relay.OpCreate,
 			Key:     []string{"id"},
 			Columns: []string{"id", "code", "is_active"},
@@ -88,7 +88,7 @@ func TestEncodeMatchesFixtures(t *testing.T) {
 }
 
 func TestEncode(t *testing.T) {
-	create := relay.Change{
+	create := relay.RowChange{
 		Database: "shop", Table: "blobs", Op: relay.OpCreate,
 		Key:     []string{"b", "a"},
 		Columns: []string{"a", "b", "data", "note"},
@@ -101,7 +101,7 @@ func TestEncode(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		prefix    string
-		change    relay.Change
+		change    relay.RowChange
 		wantTopic string
 		wantKey   string
 		wantValue string
@@ -167,13 +167,13 @@ func TestEncodeNoPrimaryKeyHasNullKey(t *testing.T) {
 
 func TestEncodeRejectsInconsistentChanges(t *testing.T) {
 	ok := encodeStockUpdate()
-	for name, mutate := range map[string]func(*relay.Change){
-		"unknown op":         func(c *relay.Change) { c.Op = 'x' },
-		"update no before":   func(c *relay.Change) { c.Before = nil },
-		"create with before": func(c *relay.Change) { c.Op = relay.OpCreate },
-		"delete with after":  func(c *relay.Change) { c.Op = relay.OpDelete },
-		"key not in row":     func(c *relay.Change) { c.Key = []string{"nope"} },
-		"unencodable value": func(c *relay.Change) {
+	for name, mutate := range map[string]func(*relay.RowChange){
+		"unknown op":         func(c *relay.RowChange) { c.Op = 'x' },
+		"update no before":   func(c *relay.RowChange) { c.Before = nil },
+		"create with before": func(c *relay.RowChange) { c.Op = relay.OpCreate },
+		"delete with after":  func(c *relay.RowChange) { c.Op = relay.OpDelete },
+		"key not in row":     func(c *relay.RowChange) { c.Key = []string{"nope"} },
+		"unencodable value": func(c *relay.RowChange) {
 			c.After = map[string]any{"product_id": 1, "warehouse_id": 2, "f": make(chan int)}
 		},
 	} {
@@ -223,7 +223,7 @@ func TestEncodeKeyChangeIsDeleteAndCreate(t *testing.T) {
 		t.Fatalf("got %d messages (tombstone %v), want delete, tombstone, create", len(msgs), msgs[1].Value == nil)
 	}
 	var got []inventory.StockChange
-	for _, m := range []relay.Message{msgs[0], msgs[2]} {
+	for _, m := range []relay.BrokerRecord{msgs[0], msgs[2]} {
 		ch, err := Decoder{}.Decode(m.Topic, m.Key, m.Value)
 		if err != nil {
 			t.Fatal(err)

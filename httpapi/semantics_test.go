@@ -149,19 +149,21 @@ func TestErrorsQuoteShortPrefix(t *testing.T) {
 	s := New(catalog(), Config{MaxBodyBytes: 4 << 20}, slog.New(slog.DiscardHandler), nil)
 	huge := strings.Repeat("9", 900<<10)
 	field := strings.Repeat("f", 900<<10)
-	for _, tc := range []struct{ method, target, body string }{
-		{"GET", "/v1/products/" + huge + "/inventory", ""},
-		{"GET", "/v1/products/x" + huge + "/inventory", ""},
-		{"GET", "/cache?product_id=" + huge, ""},
-		{"GET", "/cache?product_id=%zz" + huge, ""},
-		{"GET", "/nowhere/" + huge, ""},
-		{"POST", "/v1/products/" + huge + "/inventory", ""},
-		{"POST", "/v1/inventory:batchGet", `{"` + field + `":1}`},
-		{"POST", "/v1/inventory:batchGet", `{"product_ids":[1]}` + field},
+	for _, tc := range []struct{ name, method, target, body string }{
+		{"huge id", "GET", "/v1/products/" + huge + "/inventory", ""},
+		{"huge bad id", "GET", "/v1/products/x" + huge + "/inventory", ""},
+		{"huge cache id", "GET", "/cache?product_id=" + huge, ""},
+		{"huge bad escape", "GET", "/cache?product_id=%zz" + huge, ""},
+		{"huge unknown path", "GET", "/nowhere/" + huge, ""},
+		{"huge id, wrong method", "POST", "/v1/products/" + huge + "/inventory", ""},
+		{"huge unknown field", "POST", "/v1/inventory:batchGet", `{"` + field + `":1}`},
+		{"huge trailing data", "POST", "/v1/inventory:batchGet", `{"product_ids":[1]}` + field},
 	} {
-		rec := do(t, s, tc.method, tc.target, tc.body)
-		if rec.Code < 400 || rec.Body.Len() > 400 {
-			t.Errorf("%s %.40s…: %d with a %d-byte body: %.300s", tc.method, tc.target, rec.Code, rec.Body.Len(), rec.Body)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			rec := do(t, s, tc.method, tc.target, tc.body)
+			if rec.Code < 400 || rec.Body.Len() > 400 {
+				t.Errorf("%s %.40s…: %d with a %d-byte body: %.300s", tc.method, tc.target, rec.Code, rec.Body.Len(), rec.Body)
+			}
+		})
 	}
 }

@@ -53,14 +53,13 @@ type CheckpointConfig struct {
 // whose changes are all in the broker, so the last write, whoever made it,
 // is safe to resume from, at worst replaying a little.
 type Checkpoint struct {
-	client   *kgo.Client
-	admin    *kadm.Client
-	brokers  []string
-	security []kgo.Opt // TLS and SASL options, for the short-lived reading client
-	topic    string
-	key      string
-	repl     int16
-	log      *slog.Logger
+	client *kgo.Client
+	admin  *kadm.Client
+	base   []kgo.Opt // clientOptions, for the short-lived reading client
+	topic  string
+	key    string
+	repl   int16
+	log    *slog.Logger
 }
 
 var _ relay.Checkpoint = (*Checkpoint)(nil)
@@ -80,25 +79,16 @@ func NewCheckpoint(cfg CheckpointConfig) (*Checkpoint, error) {
 	if cfg.ReplicationFactor == 0 {
 		cfg.ReplicationFactor = -1
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	security, err := cfg.Security.ClientOptions()
+	base, log, err := clientOptions(cfg.Brokers, cfg.Security, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("kafka checkpoint: %w", err)
 	}
-	client, err := kgo.NewClient(append(security,
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(0),
-		kgo.WithLogger(clientLogger{log}),
-	)...)
+	client, err := kgo.NewClient(append(base, producerOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka checkpoint: %w", err)
 	}
 	return &Checkpoint{
-		client: client, admin: kadm.NewClient(client), brokers: cfg.Brokers, security: security,
+		client: client, admin: kadm.NewClient(client), base: base,
 		topic: cfg.Topic, key: cfg.Key, repl: cfg.ReplicationFactor, log: log,
 	}, nil
 }
@@ -116,20 +106,20 @@ type checkpointRecord struct {
 }
 
 // Load implements relay.Checkpoint: the last position saved under the key,
-// or the zero Position if there is none (none was ever saved, or the last
+// or the zero BinlogPosition if there is none (none was ever saved, or the last
 // record is a tombstone written by Reset). It creates the topic if missing.
-func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
+func (c *Checkpoint) Load(ctx context.Context) (relay.BinlogPosition, error) {
 	ctx, cancel := context.WithTimeout(ctx, checkpointTimeout)
 	defer cancel()
 	if err := c.ensureTopic(ctx); err != nil {
-		return relay.Position{}, err
+		return relay.BinlogPosition{}, err
 	}
 	ends, err := c.admin.ListEndOffsets(ctx, c.topic)
 	if err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
 	}
 	if err := ends.Error(); err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint topic %s: end offsets: %w", c.topic, err)
 	}
 	end := make(map[int32]int64)
 	ends.Each(func(o kadm.ListedOffset) {
@@ -138,7 +128,7 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 		}
 	})
 	if len(end) == 0 {
-		return relay.Position{}, nil
+		return relay.BinlogPosition{}, nil
 	}
 	// A short-lived client of its own: the producing client stays free of
 	// consumer state.
@@ -146,25 +136,23 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 	for p := range end {
 		parts[p] = kgo.NewOffset().AtStart()
 	}
-	cons, err := kgo.NewClient(append(c.security,
-		kgo.SeedBrokers(c.brokers...),
+	cons, err := kgo.NewClient(append(c.base,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: parts}),
-		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint consumer: %w", err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint consumer: %w", err)
 	}
 	defer cons.Close()
 	var last *kgo.Record
 	for len(end) > 0 {
 		fetches := cons.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return relay.Position{}, fmt.Errorf("read checkpoint topic %s: %w", c.topic, err)
+			return relay.BinlogPosition{}, fmt.Errorf("read checkpoint topic %s: %w", c.topic, err)
 		}
 		var ferr error
 		fetches.EachError(func(t string, p int32, err error) { ferr = errors.Join(ferr, fmt.Errorf("%s[%d]: %w", t, p, err)) })
 		if ferr != nil {
-			return relay.Position{}, fmt.Errorf("read checkpoint topic: %w", ferr)
+			return relay.BinlogPosition{}, fmt.Errorf("read checkpoint topic: %w", ferr)
 		}
 		fetches.EachRecord(func(r *kgo.Record) {
 			// One partition in practice; with more, the key's records
@@ -178,23 +166,23 @@ func (c *Checkpoint) Load(ctx context.Context) (relay.Position, error) {
 		})
 	}
 	if last == nil || last.Value == nil {
-		return relay.Position{}, nil
+		return relay.BinlogPosition{}, nil
 	}
 	var v checkpointRecord
 	if err := json.Unmarshal(last.Value, &v); err != nil {
-		return relay.Position{}, fmt.Errorf("checkpoint %s[%d]@%d: %w", c.topic, last.Partition, last.Offset, err)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint %s[%d]@%d: %w", c.topic, last.Partition, last.Offset, err)
 	}
 	if v.File == "" {
-		return relay.Position{}, fmt.Errorf("checkpoint %s[%d]@%d names no binlog file", c.topic, last.Partition, last.Offset)
+		return relay.BinlogPosition{}, fmt.Errorf("checkpoint %s[%d]@%d names no binlog file", c.topic, last.Partition, last.Offset)
 	}
 	c.log.Info("checkpoint loaded", "topic", c.topic, "key", c.key, "file", v.File, "pos", v.Pos,
 		"saved_at", v.SavedAt, "saved_by", v.Relay)
-	return relay.Position{File: v.File, Pos: v.Pos}, nil
+	return relay.BinlogPosition{File: v.File, Pos: v.Pos}, nil
 }
 
 // Save implements relay.Checkpoint: it returns once the broker has
 // acknowledged the record.
-func (c *Checkpoint) Save(ctx context.Context, p relay.Position) error {
+func (c *Checkpoint) Save(ctx context.Context, p relay.BinlogPosition) error {
 	host, _ := os.Hostname() // informative only
 	b, err := json.Marshal(checkpointRecord{File: p.File, Pos: p.Pos, SavedAt: time.Now().UTC(), Relay: host})
 	if err != nil {

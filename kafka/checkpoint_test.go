@@ -21,7 +21,7 @@ func checkpointTestNew(tb testing.TB, brokers []string, key string) *Checkpoint 
 	return c
 }
 
-func checkpointTestLoad(tb testing.TB, c *Checkpoint) relay.Position {
+func checkpointTestLoad(tb testing.TB, c *Checkpoint) relay.BinlogPosition {
 	tb.Helper()
 	p, err := c.Load(context.Background())
 	if err != nil {
@@ -42,18 +42,18 @@ func TestCheckpointInBroker(t *testing.T) {
 	if p := checkpointTestLoad(t, first); !p.IsZero() {
 		t.Fatalf("Load on an empty topic = %v, want no position", p)
 	}
-	for _, p := range []relay.Position{{File: "mysql-bin.000001", Pos: 400}, {File: "mysql-bin.000002", Pos: 4}, {File: "mysql-bin.000002", Pos: 9000}} {
+	for _, p := range []relay.BinlogPosition{{File: "mysql-bin.000001", Pos: 400}, {File: "mysql-bin.000002", Pos: 4}, {File: "mysql-bin.000002", Pos: 9000}} {
 		if err := first.Save(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
 	other := checkpointTestNew(t, brokers, "other-db")
-	if err := other.Save(ctx, relay.Position{File: "x-bin.000009", Pos: 1}); err != nil {
+	if err := other.Save(ctx, relay.BinlogPosition{File: "x-bin.000009", Pos: 1}); err != nil {
 		t.Fatal(err)
 	}
 
 	fresh := checkpointTestNew(t, brokers, "gintoki")
-	if p, want := checkpointTestLoad(t, fresh), (relay.Position{File: "mysql-bin.000002", Pos: 9000}); p != want {
+	if p, want := checkpointTestLoad(t, fresh), (relay.BinlogPosition{File: "mysql-bin.000002", Pos: 9000}); p != want {
 		t.Fatalf("a new relay loads %v, want %v", p, want)
 	}
 	if p := checkpointTestLoad(t, checkpointTestNew(t, brokers, "other-db")); p.Pos != 1 {

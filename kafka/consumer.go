@@ -46,9 +46,9 @@ type ConsumerConfig struct {
 type Consumer struct {
 	cfg    ConsumerConfig
 	handle func([]app.StreamRecord)
-	// security holds the client options of cfg.Security, every client's.
-	security []kgo.Opt
-	log      *slog.Logger
+	// base is clientOptions: every client of the consumer starts from it.
+	base []kgo.Opt
+	log  *slog.Logger
 	// attachedCh is closed once the start offsets are resolved.
 	attachedCh chan struct{}
 	// horizon is prog.horizon as the read path sees it, without the lock;
@@ -76,18 +76,14 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.StreamRecord)) (*Consumer
 	if cfg.ProbeInterval <= 0 {
 		cfg.ProbeInterval = time.Second
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	security, err := cfg.Security.ClientOptions()
+	base, log, err := clientOptions(cfg.Brokers, cfg.Security, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer: %w", err)
 	}
 	if cfg.SourceTime == nil {
 		cfg.SourceTime = func() time.Time { return time.Time{} }
 	}
-	c := &Consumer{cfg: cfg, handle: handle, security: security, log: log, attachedCh: make(chan struct{}), prog: newProgress()}
+	c := &Consumer{cfg: cfg, handle: handle, base: base, log: log, attachedCh: make(chan struct{}), prog: newProgress()}
 	c.horizon.Store(&app.StreamHorizon{})
 	return c, nil
 }
@@ -95,7 +91,7 @@ func NewConsumer(cfg ConsumerConfig, handle func([]app.StreamRecord)) (*Consumer
 // Run attaches (retrying until the broker answers), then consumes until ctx
 // ends. It returns nil when ctx ends. Call it once.
 func (c *Consumer) Run(ctx context.Context) error {
-	admClient, err := kgo.NewClient(append(c.clientOpts(), kgo.WithLogger(clientLogger{c.log}))...)
+	admClient, err := kgo.NewClient(c.base...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
@@ -109,12 +105,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// Every partition of the topics, no group. A topic that does not exist
 	// yet (no change to that table so far) is picked up when it appears;
 	// every partition starts at the first record younger than since.
-	client, err := kgo.NewClient(append(c.clientOpts(),
+	client, err := kgo.NewClient(append(c.base,
 		kgo.ConsumeTopics(c.cfg.Topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(since)),
 		kgo.MetadataMaxAge(5*time.Second),
 		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.WithLogger(clientLogger{c.log}),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
@@ -149,12 +144,6 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.consumed(topicPartition{last.Topic, last.Partition}, last.Offset+1)
 		})
 	}
-}
-
-// clientOpts returns the options every client of the consumer starts
-// from: the seed brokers and the security settings.
-func (c *Consumer) clientOpts() []kgo.Opt {
-	return append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.security...)
 }
 
 // attach resolves the start time (now minus the replay window) and, for

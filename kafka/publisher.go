@@ -72,22 +72,11 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if cfg.ReplicationFactor == 0 {
 		cfg.ReplicationFactor = -1
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	security, err := cfg.Security.ClientOptions()
+	base, log, err := clientOptions(cfg.Brokers, cfg.Security, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
 	}
-	client, err := kgo.NewClient(append(security,
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.RequiredAcks(kgo.AllISRAcks()), // also what idempotence requires; idempotence is on by default
-		// No linger: a change should leave at once. Records still batch
-		// while the previous produce request to a broker is in flight.
-		kgo.ProducerLinger(0),
-		kgo.WithLogger(clientLogger{log}),
-	)...)
+	client, err := kgo.NewClient(append(base, producerOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)
 	}
@@ -107,7 +96,7 @@ func (p *Publisher) Close() { p.client.Close() }
 // Publish implements relay.Publisher. Records are produced with a context
 // that ctx's end does not cancel, so a stopping relay can still wait for
 // what it has published; franz-go retries until the broker answers.
-func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message, done func(error)) {
+func (p *Publisher) Publish(ctx context.Context, msgs []relay.BrokerRecord, done func(error)) {
 	if len(msgs) == 0 {
 		done(nil)
 		return
@@ -164,7 +153,7 @@ func (b *publisherBatch) promise(r *kgo.Record, err error) {
 
 // ensureTopics creates the topics of msgs that are not known to exist. A
 // topic that already exists is fine, whatever its partition count.
-func (p *Publisher) ensureTopics(ctx context.Context, msgs []relay.Message) error {
+func (p *Publisher) ensureTopics(ctx context.Context, msgs []relay.BrokerRecord) error {
 	var missing []string
 	listed := make(map[string]bool)
 	p.mu.Lock()

@@ -24,7 +24,7 @@ func publisherTestCluster(tb testing.TB) *kfake.Cluster {
 	return c
 }
 
-func publisherTestPublish(tb testing.TB, p *Publisher, msgs ...relay.Message) error {
+func publisherTestPublish(tb testing.TB, p *Publisher, msgs ...relay.BrokerRecord) error {
 	tb.Helper()
 	done := make(chan error, 2) // 2: a second call would be a bug to report, not a hang
 	p.Publish(context.Background(), msgs, func(err error) { done <- err })
@@ -62,14 +62,14 @@ func TestPublisher(t *testing.T) {
 	}
 	defer p.Close()
 
-	var msgs []relay.Message
+	var msgs []relay.BrokerRecord
 	for i := range 20 {
 		key := fmt.Sprintf(`{"id":%d}`, i%5)
-		msgs = append(msgs, relay.Message{Topic: "cdc.db.items", Key: []byte(key), Value: []byte(fmt.Sprint(i))})
+		msgs = append(msgs, relay.BrokerRecord{Topic: "cdc.db.items", Key: []byte(key), Value: []byte(fmt.Sprint(i))})
 	}
 	msgs = append(msgs,
-		relay.Message{Topic: "cdc.db.items", Key: []byte(`{"id":0}`)}, // tombstone
-		relay.Message{Topic: "cdc.db.existing", Key: []byte(`{"id":9}`), Value: []byte("x")},
+		relay.BrokerRecord{Topic: "cdc.db.items", Key: []byte(`{"id":0}`)}, // tombstone
+		relay.BrokerRecord{Topic: "cdc.db.existing", Key: []byte(`{"id":9}`), Value: []byte("x")},
 	)
 	if err := publisherTestPublish(t, p, msgs...); err != nil {
 		t.Fatalf("publish: %v", err)
@@ -135,8 +135,8 @@ func TestPublisherReportsFailure(t *testing.T) {
 	defer p.Close()
 	// franz-go fails a record too large for any batch at once.
 	err = publisherTestPublish(t, p,
-		relay.Message{Topic: "cdc.db.t", Key: []byte("k"), Value: []byte("fine")},
-		relay.Message{Topic: "cdc.db.t", Key: []byte("k"), Value: make([]byte, 2<<20)},
+		relay.BrokerRecord{Topic: "cdc.db.t", Key: []byte("k"), Value: []byte("fine")},
+		relay.BrokerRecord{Topic: "cdc.db.t", Key: []byte("k"), Value: make([]byte, 2<<20)},
 	)
 	if err == nil {
 		t.Fatal("publish of an oversized record succeeded")

@@ -64,7 +64,7 @@ func TestSecurityPublishAndConsume(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pub.Close()
-			if err := publisherTestPublish(t, pub, relay.Message{Topic: topic, Key: []byte("k"), Value: []byte("v")}); err != nil {
+			if err := publisherTestPublish(t, pub, relay.BrokerRecord{Topic: topic, Key: []byte("k"), Value: []byte("v")}); err != nil {
 				t.Fatalf("publish: %v", err)
 			}
 			got := make(chan app.StreamRecord, 1)

@@ -185,7 +185,7 @@ func TestDirect(t *testing.T) {
 		INSERT INTO warehouse_stock_item VALUES (10,1,5),(10,2,7)`)
 	d := NewDirect(openStore(t, db.DSN("inventory")), []app.Renderer{codeQty{}}, 3)
 	ctx := context.Background()
-	get := func(id inventory.ProductID) string {
+	get := func(t *testing.T, id inventory.ProductID) string {
 		t.Helper()
 		b, stale, err := d.Get(ctx, id, 0, []byte("|"))
 		if stale {
@@ -208,12 +208,14 @@ func TestDirect(t *testing.T) {
 		{"", 0, "error:invalid"},
 	}
 	for _, tc := range tests {
-		if tc.change != "" {
-			db.Exec(t, tc.change)
-		}
-		if got := get(tc.id); got != tc.want {
-			t.Errorf("after %q: Get(%d) = %q, want %q", tc.change, tc.id, got, tc.want)
-		}
+		t.Run(fmt.Sprintf("%d after %q", tc.id, tc.change), func(t *testing.T) {
+			if tc.change != "" {
+				db.Exec(t, tc.change)
+			}
+			if got := get(t, tc.id); got != tc.want {
+				t.Errorf("Get(%d) = %q, want %q", tc.id, got, tc.want)
+			}
+		})
 	}
 	res, err := d.GetBatch(ctx, []inventory.ProductID{11, 10, 10}, 0)
 	if err != nil || len(res.Bodies) != 1 || string(res.Bodies[0]) != "AMS=6" || !slices.Equal(res.NotFound, []inventory.ProductID{11}) {

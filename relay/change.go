@@ -1,12 +1,3 @@
-// Package relay is the use case that moves committed row changes from the
-// source database's change stream to a message broker, at least once: it
-// reads whole transactions, encodes each row change as messages, publishes
-// them, and persists the stream position after a transaction only once the
-// broker has acknowledged every message up to and including it.
-//
-// It knows nothing of binlogs, Debezium or Kafka: each is an adapter
-// (packages binlog, debezium and kafka) that satisfies one of the small ports
-// declared in relay.go.
 package relay
 
 import (
@@ -14,15 +5,15 @@ import (
 	"time"
 )
 
-// Operations a Change can carry, as Debezium spells them.
+// Operations a RowChange can carry, as Debezium spells them.
 const (
 	OpCreate byte = 'c' // a row was inserted: Before is nil
 	OpUpdate byte = 'u' // a row was updated: Before and After are set
 	OpDelete byte = 'd' // a row was deleted: After is nil
 )
 
-// Change is one committed row change of one table.
-type Change struct {
+// RowChange is one committed row change of one table.
+type RowChange struct {
 	Database string
 	Table    string
 	Op       byte // OpCreate, OpUpdate or OpDelete
@@ -39,7 +30,7 @@ type Change struct {
 	Source        SourceInfo
 }
 
-// SourceInfo says where in the source stream a Change was read.
+// SourceInfo says where in the source stream a RowChange was read.
 type SourceInfo struct {
 	File     string    // binary log file name, e.g. "mysql-bin.000001"
 	Pos      uint64    // start offset of the row event within File
@@ -49,19 +40,20 @@ type SourceInfo struct {
 	Time     time.Time // when the transaction was committed
 }
 
-// Position is a point in the source stream at which reading can resume:
-// a binary log file name and a byte offset in it. The zero Position means
-// "no position": start at the current end of the stream.
-type Position struct {
+// BinlogPosition is a point in the source stream at which reading can
+// resume: a binary log file name and a byte offset in it. The zero
+// BinlogPosition means "no position": start at the current end of the
+// stream.
+type BinlogPosition struct {
 	File string `json:"file"`
 	Pos  uint64 `json:"pos"`
 }
 
-// IsZero reports whether p is the zero Position.
-func (p Position) IsZero() bool { return p == Position{} }
+// IsZero reports whether p is the zero BinlogPosition.
+func (p BinlogPosition) IsZero() bool { return p == BinlogPosition{} }
 
 // String formats p as file:pos.
-func (p Position) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
+func (p BinlogPosition) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
 
 // Transaction is the row changes of one committed transaction that concern
 // the relayed tables (possibly none), or a part of them.
@@ -73,13 +65,13 @@ func (p Position) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
 // only once their transaction has committed, so even a first part is
 // committed data.
 type Transaction struct {
-	Changes []Change
-	End     Position
+	Changes []RowChange
+	End     BinlogPosition
 	More    bool // more parts of the same transaction follow
 }
 
-// Message is one record for the broker. A nil Value is a tombstone.
-type Message struct {
+// BrokerRecord is one record for the broker. A nil Value is a tombstone.
+type BrokerRecord struct {
 	Topic string
 	Key   []byte
 	Value []byte

@@ -33,26 +33,26 @@ type fileCheckpoint struct {
 }
 
 // Load implements Checkpoint. A missing file is no position.
-func (f *FileCheckpoint) Load(ctx context.Context) (Position, error) {
+func (f *FileCheckpoint) Load(ctx context.Context) (BinlogPosition, error) {
 	b, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Position{}, nil
+		return BinlogPosition{}, nil
 	}
 	if err != nil {
-		return Position{}, fmt.Errorf("read checkpoint: %w", err)
+		return BinlogPosition{}, fmt.Errorf("read checkpoint: %w", err)
 	}
 	var c fileCheckpoint
 	if err := json.Unmarshal(b, &c); err != nil {
-		return Position{}, fmt.Errorf("parse checkpoint %s: %w", f.path, err)
+		return BinlogPosition{}, fmt.Errorf("parse checkpoint %s: %w", f.path, err)
 	}
 	if c.File == "" {
-		return Position{}, fmt.Errorf("checkpoint %s names no binlog file", f.path)
+		return BinlogPosition{}, fmt.Errorf("checkpoint %s names no binlog file", f.path)
 	}
-	return Position{File: c.File, Pos: c.Pos}, nil
+	return BinlogPosition{File: c.File, Pos: c.Pos}, nil
 }
 
 // Save implements Checkpoint.
-func (f *FileCheckpoint) Save(ctx context.Context, p Position) error {
+func (f *FileCheckpoint) Save(ctx context.Context, p BinlogPosition) error {
 	b, err := json.Marshal(fileCheckpoint{File: p.File, Pos: p.Pos, SavedAt: time.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)

@@ -17,7 +17,7 @@ func TestFileCheckpoint(t *testing.T) {
 	if err != nil || !p.IsZero() {
 		t.Fatalf("Load of a missing file = %v, %v; want zero, nil", p, err)
 	}
-	for _, want := range []Position{
+	for _, want := range []BinlogPosition{
 		{File: "mysql-bin.000001", Pos: 1234},
 		{File: "mysql-bin.000002", Pos: 4},
 	} {

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/debezium"
 	"github.com/gintoki/gintoki/internal/mariadbtest"
+	"github.com/gintoki/gintoki/internal/proctest"
 	"github.com/gintoki/gintoki/kafka"
 	"github.com/gintoki/gintoki/relay"
 )
@@ -39,24 +38,6 @@ type env struct {
 	log        *slog.Logger
 }
 
-// syncBuffer collects log output from the relay's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(partitions))
@@ -64,7 +45,7 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(cluster.Close)
-	logs := &syncBuffer{}
+	logs := &proctest.Buffer{} // the relay's goroutines write to it
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("relay log:\n%s", logs)

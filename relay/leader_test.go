@@ -45,10 +45,10 @@ func (l *fakeLease) isReleased() bool {
 	return l.released
 }
 
-func (s *fakeSource) opens() []Position {
+func (s *fakeSource) opens() []BinlogPosition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Position(nil), s.from...)
+	return append([]BinlogPosition(nil), s.from...)
 }
 
 // offer tries to hand tx to the stream's reader for a while, and reports
@@ -67,10 +67,11 @@ func (s *fakeSource) offer(tx Transaction, wait time.Duration) bool {
 // no final checkpoint), and resumes from the saved position when it leads
 // again.
 func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
-	cp := &memCheckpoint{pos: Position{File: "bin.000001", Pos: 50}}
+	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000001", Pos: 50}}
 	lock := &fakeLock{grant: make(chan *fakeLease)}
 	h := startRelay(t, cp, func(c *Config) { c.Lock = lock })
 
+	waitParked(t, "relay.(*fakeLock).Acquire")
 	if h.src.offer(tx(60, change("a", OpCreate, 55)), 30*time.Millisecond) {
 		t.Fatal("a standby read the change stream")
 	}
@@ -91,6 +92,7 @@ func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
 	pending := h.pub.waitBatches(t, 2)[1]
 	close(first.lost)
 	waitFor(t, "standing by", func() bool { return !h.r.Stats().Leader() && first.isReleased() })
+	waitParked(t, "relay.(*fakeLock).Acquire") // the term is over: nothing reads
 	if h.src.offer(tx(300, change("a", OpCreate, 250)), 30*time.Millisecond) {
 		t.Fatal("the relay read on after losing its lease")
 	}
@@ -104,12 +106,14 @@ func TestLeadPublishesOnlyWhileHoldingTheLock(t *testing.T) {
 
 	lock.grant <- newFakeLease()
 	waitFor(t, "leadership again", h.r.Stats().Leader)
+	// Leader says so before the term opens the stream.
+	waitFor(t, "the second term's stream", func() bool { return len(h.src.opens()) == 2 })
 	opens := h.src.opens()
-	if len(opens) != 2 || opens[1] != (Position{File: "bin.000001", Pos: 100}) {
+	if len(opens) != 2 || opens[1] != (BinlogPosition{File: "bin.000001", Pos: 100}) {
 		t.Fatalf("second term opened the stream at %v, want the saved position 100 (a lost term saves nothing)", opens)
 	}
 	h.src.txs <- tx(300, change("a", OpCreate, 250))
-	h.pub.waitBatches(t, 3)
+	h.pub.waitBatches(t, 3)[2].done(nil) // so that the relay stops without waiting
 	if got := h.r.Stats().Terms.Load(); got != 2 {
 		t.Errorf("Terms = %d, want 2", got)
 	}
@@ -133,12 +137,19 @@ func TestRunWithoutLockLeads(t *testing.T) {
 // yet.
 type stallLease struct {
 	*fakeLease
-	held chan bool // capacity 1; the latest value says whether it is held
+	held    chan bool     // capacity 1; the latest value says whether it is held
+	refused chan struct{} // capacity 1; signalled when Held says no
 }
 
 func (l *stallLease) Held() bool {
 	v := <-l.held
 	l.held <- v
+	if !v {
+		select {
+		case l.refused <- struct{}{}:
+		default:
+		}
+	}
 	return v
 }
 
@@ -146,8 +157,8 @@ func (l *stallLease) Held() bool {
 // before Lost is closed, and the position never moves past what was not
 // published.
 func TestLeadChecksTheLeaseBeforeEveryPublish(t *testing.T) {
-	cp := &memCheckpoint{pos: Position{File: "bin.000001", Pos: 50}}
-	ls := &stallLease{fakeLease: newFakeLease(), held: make(chan bool, 1)}
+	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000001", Pos: 50}}
+	ls := &stallLease{fakeLease: newFakeLease(), held: make(chan bool, 1), refused: make(chan struct{}, 1)}
 	ls.held <- true
 	lock := stallLock{ls: make(chan *stallLease, 1)}
 	lock.ls <- ls
@@ -155,10 +166,19 @@ func TestLeadChecksTheLeaseBeforeEveryPublish(t *testing.T) {
 	waitFor(t, "leadership", h.r.Stats().Leader)
 	h.src.txs <- tx(100, change("a", OpCreate, 90))
 	h.pub.waitBatches(t, 1)[0].done(nil)
+	// Saved before the lease runs out: a lost term saves nothing more.
+	waitFor(t, "checkpoint 100", func() bool { p, _ := cp.get(); return p.Pos == 100 })
 	<-ls.held
 	ls.held <- false
 	h.src.txs <- tx(200, change("a", OpCreate, 150))
-	time.Sleep(20 * time.Millisecond)
+	// Only the publishing stage asks Held from now on, right before it
+	// would publish; a checkpoint tick after it must not move the position.
+	select {
+	case <-ls.refused:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay never asked whether it still held the lease")
+	}
+	h.src.waitTick(t)
 	if n := h.pub.count(); n != 1 {
 		t.Fatalf("%d batches published, want 1: none once the lease ran out", n)
 	}

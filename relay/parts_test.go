@@ -7,7 +7,7 @@ import (
 )
 
 // part is a part of a transaction that more parts follow.
-func part(changes ...Change) Transaction { return Transaction{Changes: changes, More: true} }
+func part(changes ...RowChange) Transaction { return Transaction{Changes: changes, More: true} }
 
 // A transaction that comes in parts is published part by part, and the
 // checkpoint moves past it only once every part is acknowledged, whatever
@@ -22,7 +22,7 @@ func TestRunPartsMoveCheckpointOnlyAfterLastPart(t *testing.T) {
 	b := h.pub.waitBatches(t, 3)
 	b[2].done(nil)
 	b[0].done(nil)
-	time.Sleep(20 * time.Millisecond) // a few checkpoint intervals: nothing may move
+	h.src.waitTick(t) // a whole checkpoint tick since: nothing may move
 	if p, _ := cp.get(); p.Pos != 4 {
 		t.Fatalf("checkpoint %v with the middle part unacknowledged", p)
 	}
@@ -46,13 +46,15 @@ func TestRunEmptyLastPart(t *testing.T) {
 	h := startRelay(t, cp, nil)
 	h.src.txs <- part(change("a", OpCreate, 10))
 	h.src.txs <- tx(100)
-	b := h.pub.waitBatches(t, 1)
-	time.Sleep(10 * time.Millisecond)
-	if p, _ := cp.get(); p.Pos == 100 {
-		t.Fatal("checkpoint moved before the part was acknowledged")
+	h.src.txs <- tx(200, change("a", OpCreate, 150))
+	b := h.pub.waitBatches(t, 2) // so the empty last part has been seen
+	h.src.waitTick(t)            // and a checkpoint tick since
+	if p, _ := cp.get(); p.Pos != 4 {
+		t.Fatalf("checkpoint %v before the part was acknowledged, want the start", p)
 	}
 	b[0].done(nil)
 	waitFor(t, "checkpoint 100", func() bool { p, _ := cp.get(); return p.Pos == 100 })
+	b[1].done(nil) // so that the relay stops without waiting
 }
 
 // Parts wait for room in the in-flight window: a transaction of any size
@@ -67,18 +69,18 @@ func TestRunPartsWaitForRoom(t *testing.T) {
 		close(sent)
 	}()
 	<-sent
-	time.Sleep(10 * time.Millisecond)
+	waitParked(t, "relay.(*tracker).begin")
 	if n := h.pub.count(); n != 1 {
 		t.Fatalf("published %d parts with the window full", n)
 	}
 	b[0].done(nil)
-	h.pub.waitBatches(t, 2)
+	h.pub.waitBatches(t, 2)[1].done(nil) // so that the relay stops without waiting
 }
 
 // A last part without an end position is a broken source, not a part.
 func TestRunRefusesLastPartWithoutEnd(t *testing.T) {
 	h := startRelay(t, &memCheckpoint{}, nil)
-	h.src.txs <- Transaction{Changes: []Change{change("a", OpCreate, 10)}}
+	h.src.txs <- Transaction{Changes: []RowChange{change("a", OpCreate, 10)}}
 	if err := h.wait(t); err == nil {
 		t.Fatal("Run accepted a transaction without an end position")
 	}
@@ -88,13 +90,13 @@ func TestRunRefusesLastPartWithoutEnd(t *testing.T) {
 // in flight, never passes a transaction still being retried, whatever
 // later ones were acknowledged.
 func TestTrackerAckedCommitWaitsForEarlierTransactions(t *testing.T) {
-	tr := newTracker(Position{File: "b.1", Pos: 4}, 100)
+	tr := newTracker(BinlogPosition{File: "b.1", Pos: 4}, 100)
 	c1, c2 := time.Unix(100, 0), time.Unix(101, 0)
-	p1, err := tr.begin(context.Background(), Position{File: "b.1", Pos: 10}, c1, 1)
+	p1, err := tr.begin(context.Background(), BinlogPosition{File: "b.1", Pos: 10}, c1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := tr.begin(context.Background(), Position{File: "b.1", Pos: 20}, c2, 1)
+	p2, err := tr.begin(context.Background(), BinlogPosition{File: "b.1", Pos: 20}, c2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

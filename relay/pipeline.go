@@ -85,7 +85,7 @@ func (r *Relay) publish(ctx context.Context, t *tracker, held func() bool, parts
 	var txMsgs uint64 // messages of the current transaction's parts so far
 	for tx := range parts {
 		// Usually one message per change; a delete adds a tombstone.
-		msgs := make([]Message, 0, len(tx.Changes)+len(tx.Changes)/8)
+		msgs := make([]BrokerRecord, 0, len(tx.Changes)+len(tx.Changes)/8)
 		for _, c := range tx.Changes {
 			var err error
 			if msgs, err = r.cfg.Encoder.Append(msgs, c); err != nil {
@@ -106,7 +106,7 @@ func (r *Relay) publish(ctx context.Context, t *tracker, held func() bool, parts
 		}
 		end := tx.End
 		if tx.More {
-			end = Position{}
+			end = BinlogPosition{}
 		}
 		commit, n := tx.Changes[0].Source.Time, uint64(len(msgs))
 		p, err := t.begin(ctx, end, commit, len(msgs))

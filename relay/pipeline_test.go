@@ -14,7 +14,7 @@ type gatedEncoder struct {
 	gate    chan struct{}
 }
 
-func (e gatedEncoder) Append(msgs []Message, c Change) ([]Message, error) {
+func (e gatedEncoder) Append(msgs []BrokerRecord, c RowChange) ([]BrokerRecord, error) {
 	if c.Table == "slow" {
 		e.entered <- struct{}{}
 		<-e.gate
@@ -30,6 +30,7 @@ func TestRunHeartbeatWaitsForTransactionsReadAhead(t *testing.T) {
 	enc := gatedEncoder{entered: make(chan struct{}, 1), gate: make(chan struct{})}
 	h := startRelay(t, &memCheckpoint{}, func(c *Config) {
 		c.HeartbeatInterval = 2 * time.Millisecond
+		c.CheckpointInterval = time.Hour // every tick that asks CaughtUpAt is a heartbeat's
 		c.Encoder = enc
 	})
 	var opened bool
@@ -46,7 +47,7 @@ func TestRunHeartbeatWaitsForTransactionsReadAhead(t *testing.T) {
 	h.src.txs <- tx(200, change("a", OpCreate, 150)) // read ahead, waiting in the pipeline
 	t1 := time.Now()
 	h.src.setCaughtUp(t1) // as the stream says once Next is called again
-	time.Sleep(20 * time.Millisecond)
+	h.src.waitTick(t)     // a whole heartbeat tick saw the news
 	if n := h.pub.count(); n != 0 {
 		t.Fatalf("%d batches while both transactions are unpublished, want none (no heartbeat)", n)
 	}
@@ -55,7 +56,7 @@ func TestRunHeartbeatWaitsForTransactionsReadAhead(t *testing.T) {
 	if b[0].msgs[0].Topic != "t.slow" || b[1].msgs[0].Topic != "t.a" {
 		t.Fatalf("published %s then %s, want read order", b[0].msgs[0].Topic, b[1].msgs[0].Topic)
 	}
-	time.Sleep(20 * time.Millisecond)
+	h.src.waitTick(t) // a whole heartbeat tick saw the news
 	if n := h.pub.count(); n != 2 {
 		t.Fatalf("%d batches while both transactions are in flight, want 2", n)
 	}

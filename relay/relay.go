@@ -14,7 +14,7 @@ type Source interface {
 	// stream if from is zero, and returns the stream and the position it
 	// starts at. It returns an error, and no stream, if the source is not
 	// set up for change capture.
-	Open(ctx context.Context, from Position) (Stream, Position, error)
+	Open(ctx context.Context, from BinlogPosition) (Stream, BinlogPosition, error)
 }
 
 // Stream yields committed transactions in commit order.
@@ -38,10 +38,10 @@ type Encoder interface {
 	// Append appends the messages for c to msgs, in the order they must
 	// be delivered (for a delete: the event, then a tombstone), and
 	// returns the extended slice; on an error, msgs as it was given.
-	Append(msgs []Message, c Change) ([]Message, error)
+	Append(msgs []BrokerRecord, c RowChange) ([]BrokerRecord, error)
 	// Heartbeat returns the message saying that the source was caught up,
 	// with every earlier transaction published, at at.
-	Heartbeat(at time.Time) Message
+	Heartbeat(at time.Time) BrokerRecord
 }
 
 // Publisher hands messages to the broker. It is safe for concurrent use.
@@ -53,17 +53,17 @@ type Publisher interface {
 	// and key are delivered in the order they were published. ctx bounds
 	// the call itself (for example creating a missing topic); ending it
 	// after Publish has returned does not fail messages already accepted.
-	Publish(ctx context.Context, msgs []Message, done func(error))
+	Publish(ctx context.Context, msgs []BrokerRecord, done func(error))
 }
 
 // Checkpoint stores the position to resume reading from. Every relay of a
 // pair uses the same one.
 type Checkpoint interface {
-	// Load returns the saved position, or the zero Position if none has
+	// Load returns the saved position, or the zero BinlogPosition if none has
 	// been saved yet.
-	Load(ctx context.Context) (Position, error)
+	Load(ctx context.Context) (BinlogPosition, error)
 	// Save durably replaces the saved position with p.
-	Save(ctx context.Context, p Position) error
+	Save(ctx context.Context, p BinlogPosition) error
 }
 
 // Defaults for the zero values of Config's tuning fields.
@@ -303,7 +303,7 @@ func (r *Relay) heartbeat(ctx context.Context, stream Stream, t *tracker, last t
 	if !at.After(last) {
 		return last
 	}
-	r.cfg.Publisher.Publish(ctx, []Message{r.cfg.Encoder.Heartbeat(at)}, func(err error) {
+	r.cfg.Publisher.Publish(ctx, []BrokerRecord{r.cfg.Encoder.Heartbeat(at)}, func(err error) {
 		if err != nil {
 			r.log.Warn("publish heartbeat", "error", err)
 			return
@@ -323,7 +323,7 @@ func (r *Relay) sampleCaughtUp(stream Stream) time.Time {
 	return at
 }
 
-func (r *Relay) save(ctx context.Context, p Position) error {
+func (r *Relay) save(ctx context.Context, p BinlogPosition) error {
 	if err := r.cfg.Checkpoint.Save(ctx, p); err != nil {
 		r.stats.CheckpointErrors.Add(1)
 		return fmt.Errorf("save checkpoint %v: %w", p, err)

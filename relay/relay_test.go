@@ -3,272 +3,11 @@ package relay
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// fakeSource opens a fakeStream fed by the test through txs.
-type fakeSource struct {
-	start   Position // returned when Open is given the zero Position
-	openErr error
-	txs     chan Transaction
-	readErr chan error
-
-	mu       sync.Mutex
-	from     []Position // guarded by mu: every position Open was given
-	closed   bool       // guarded by mu
-	caughtUp time.Time  // guarded by mu
-	// samples counts the calls of CaughtUpAt (guarded by mu): the relay
-	// asks on every heartbeat tick and checkpoint tick, so a count that
-	// moved on by two since a test changed something proves that the
-	// relay's loop went once through a whole tick that saw the change.
-	samples int
-}
-
-// setCaughtUp makes the stream say the source was caught up at t.
-func (s *fakeSource) setCaughtUp(t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.caughtUp = t
-}
-
-// sampled returns how many times the relay has asked CaughtUpAt.
-func (s *fakeSource) sampled() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.samples
-}
-
-// waitTick waits until the relay's loop has gone through a whole tick that
-// began after this call: ticks run one at a time on Run's goroutine, and
-// each asks CaughtUpAt first, so the second call after now starts only
-// once the tick of the first has finished, and whatever it decided to
-// publish has been handed to the publisher.
-func (s *fakeSource) waitTick(tb testing.TB) {
-	tb.Helper()
-	n := s.sampled()
-	waitFor(tb, "a whole tick of the relay's loop", func() bool { return s.sampled() >= n+2 })
-}
-
-func newFakeSource(start Position) *fakeSource {
-	return &fakeSource{start: start, txs: make(chan Transaction), readErr: make(chan error, 1)}
-}
-
-func (s *fakeSource) Open(ctx context.Context, from Position) (Stream, Position, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.from = append(s.from, from)
-	if s.openErr != nil {
-		return nil, Position{}, s.openErr
-	}
-	if from.IsZero() {
-		from = s.start
-	}
-	return (*fakeStream)(s), from, nil
-}
-
-type fakeStream fakeSource
-
-func (s *fakeStream) Next(ctx context.Context) (Transaction, error) {
-	select {
-	case tx := <-s.txs:
-		return tx, nil
-	case err := <-s.readErr:
-		return Transaction{}, err
-	case <-ctx.Done():
-		return Transaction{}, fmt.Errorf("next: %w", ctx.Err())
-	}
-}
-
-func (s *fakeStream) CaughtUpAt() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.samples++
-	return s.caughtUp
-}
-
-func (s *fakeStream) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	return nil
-}
-
-// fakeEncoder encodes a change as one message keyed by table and position,
-// and a delete as the message and a tombstone.
-type fakeEncoder struct{}
-
-func (fakeEncoder) Append(msgs []Message, c Change) ([]Message, error) {
-	if c.Table == "bad" {
-		return msgs, errors.New("cannot encode")
-	}
-	key := []byte(fmt.Sprintf("%s/%d/%d", c.Table, c.Source.Pos, c.Source.Row))
-	msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key, Value: []byte{c.Op}})
-	if c.Op == OpDelete {
-		msgs = append(msgs, Message{Topic: "t." + c.Table, Key: key})
-	}
-	return msgs, nil
-}
-
-func (fakeEncoder) Heartbeat(at time.Time) Message {
-	return Message{Topic: "heartbeat", Value: []byte(at.Format(time.RFC3339Nano))}
-}
-
-// fakePublisher holds every publish until the test acknowledges it.
-type fakePublisher struct {
-	mu      sync.Mutex
-	batches []publishCall // guarded by mu
-	changed chan struct{} // capacity 1, signalled on every publish
-}
-
-type publishCall struct {
-	msgs []Message
-	done func(error)
-}
-
-func newFakePublisher() *fakePublisher {
-	return &fakePublisher{changed: make(chan struct{}, 1)}
-}
-
-func (p *fakePublisher) Publish(ctx context.Context, msgs []Message, done func(error)) {
-	p.mu.Lock()
-	p.batches = append(p.batches, publishCall{msgs: msgs, done: done})
-	p.mu.Unlock()
-	select {
-	case p.changed <- struct{}{}:
-	default:
-	}
-}
-
-// waitBatches waits until n batches have been published and returns them.
-func (p *fakePublisher) waitBatches(tb testing.TB, n int) []publishCall {
-	tb.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		p.mu.Lock()
-		got := append([]publishCall(nil), p.batches...)
-		p.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		select {
-		case <-p.changed:
-		case <-deadline:
-			tb.Fatalf("published %d batches, want %d", len(got), n)
-		}
-	}
-}
-
-func (p *fakePublisher) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.batches)
-}
-
-// memCheckpoint is an in-memory Checkpoint that remembers every save.
-type memCheckpoint struct {
-	mu    sync.Mutex
-	pos   Position   // guarded by mu
-	saves []Position // guarded by mu
-}
-
-func (m *memCheckpoint) Load(ctx context.Context) (Position, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.pos, nil
-}
-
-func (m *memCheckpoint) Save(ctx context.Context, p Position) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pos = p
-	m.saves = append(m.saves, p)
-	return nil
-}
-
-func (m *memCheckpoint) get() (Position, []Position) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.pos, append([]Position(nil), m.saves...)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-type harness struct {
-	r    *Relay
-	src  *fakeSource
-	pub  *fakePublisher
-	cp   *memCheckpoint
-	stop context.CancelFunc
-	done chan error
-}
-
-func startRelay(tb testing.TB, cp *memCheckpoint, tune func(*Config)) *harness {
-	tb.Helper()
-	h := &harness{
-		src:  newFakeSource(Position{File: "bin.000001", Pos: 4}),
-		pub:  newFakePublisher(),
-		cp:   cp,
-		done: make(chan error, 1),
-	}
-	cfg := Config{
-		Source: h.src, Encoder: fakeEncoder{}, Publisher: h.pub, Checkpoint: cp,
-		CheckpointInterval: time.Millisecond, DrainTimeout: 5 * time.Second,
-	}
-	if tune != nil {
-		tune(&cfg)
-	}
-	r, err := New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h.r = r
-	ctx, cancel := context.WithCancel(context.Background())
-	h.stop = cancel
-	go func() { h.done <- r.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-h.done:
-		case <-time.After(10 * time.Second):
-			tb.Error("relay did not stop")
-		}
-	})
-	return h
-}
-
-func (h *harness) wait(tb testing.TB) error {
-	tb.Helper()
-	select {
-	case err := <-h.done:
-		h.done <- err // so that cleanup finds it too
-		return err
-	case <-time.After(10 * time.Second):
-		tb.Fatal("Run did not return")
-		return nil
-	}
-}
-
-func tx(end uint64, changes ...Change) Transaction {
-	return Transaction{Changes: changes, End: Position{File: "bin.000001", Pos: end}}
-}
-
-func change(table string, op byte, pos uint64) Change {
-	return Change{Database: "db", Table: table, Op: op, Source: SourceInfo{File: "bin.000001", Pos: pos}}
-}
 
 func TestRunSavesOnlyAcknowledgedPrefix(t *testing.T) {
 	cp := &memCheckpoint{}
@@ -308,7 +47,7 @@ func TestRunSavesOnlyAcknowledgedPrefix(t *testing.T) {
 }
 
 func TestRunResumesFromCheckpoint(t *testing.T) {
-	cp := &memCheckpoint{pos: Position{File: "bin.000007", Pos: 777}}
+	cp := &memCheckpoint{pos: BinlogPosition{File: "bin.000007", Pos: 777}}
 	h := startRelay(t, cp, nil)
 	h.src.txs <- tx(900, change("a", OpCreate, 800))
 	h.pub.waitBatches(t, 1)[0].done(nil)
@@ -316,7 +55,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	h.src.mu.Lock()
 	from := h.src.from
 	h.src.mu.Unlock()
-	if len(from) != 1 || from[0] != (Position{File: "bin.000007", Pos: 777}) {
+	if len(from) != 1 || from[0] != (BinlogPosition{File: "bin.000007", Pos: 777}) {
 		t.Fatalf("Open called with %v, want the saved position", from)
 	}
 	if _, saves := cp.get(); saves[0].Pos == 777 {
@@ -329,7 +68,7 @@ func TestRunSavesStartWhenNoCheckpoint(t *testing.T) {
 	startRelay(t, cp, func(c *Config) { c.CheckpointInterval = time.Hour })
 	waitFor(t, "start position saved", func() bool {
 		p, _ := cp.get()
-		return p == Position{File: "bin.000001", Pos: 4}
+		return p == BinlogPosition{File: "bin.000001", Pos: 4}
 	})
 }
 
@@ -339,6 +78,7 @@ func TestRunGracefulStopWaitsForInFlight(t *testing.T) {
 	h.src.txs <- tx(100, change("a", OpCreate, 50))
 	b := h.pub.waitBatches(t, 1)
 	h.stop()
+	waitParked(t, "relay.(*tracker).drain")
 	select {
 	case err := <-h.done:
 		t.Fatalf("Run returned %v before the in-flight batch was acknowledged", err)
@@ -399,7 +139,7 @@ func TestRunReadAndEncodeErrors(t *testing.T) {
 
 func TestRunOpenError(t *testing.T) {
 	cp := &memCheckpoint{}
-	src := newFakeSource(Position{})
+	src := newFakeSource(BinlogPosition{})
 	src.openErr = errors.New("binlog_format is STATEMENT")
 	r, err := New(Config{Source: src, Encoder: fakeEncoder{}, Publisher: newFakePublisher(), Checkpoint: cp})
 	if err != nil {
@@ -420,11 +160,20 @@ func TestRunEmptyTransactionsAdvanceCheckpoint(t *testing.T) {
 	b := h.pub.waitBatches(t, 1)
 	h.src.txs <- tx(300) // behind an unacknowledged transaction
 	h.src.txs <- tx(400)
+	h.src.txs <- tx(500, change("a", OpCreate, 450))
+	b = h.pub.waitBatches(t, 2) // so the empty ones before it have been seen
+	h.src.waitTick(t)           // and a checkpoint tick since
 	if p, _ := cp.get(); p.Pos != 100 {
 		t.Fatalf("checkpoint %v moved past an unacknowledged transaction", p)
 	}
 	b[0].done(nil)
 	waitFor(t, "checkpoint 400", func() bool { p, _ := cp.get(); return p.Pos == 400 })
+	h.src.waitTick(t)
+	if p, _ := cp.get(); p.Pos != 400 {
+		t.Fatalf("checkpoint %v moved past an unacknowledged transaction", p)
+	}
+	b[1].done(nil)
+	waitFor(t, "checkpoint 500", func() bool { p, _ := cp.get(); return p.Pos == 500 })
 }
 
 func TestRunBoundsInFlightMessages(t *testing.T) {
@@ -437,7 +186,8 @@ func TestRunBoundsInFlightMessages(t *testing.T) {
 		h.src.txs <- tx(300, change("a", OpCreate, 250))
 		close(sent)
 	}()
-	<-sent // the reader took it, and now waits for room
+	<-sent                                  // the reader took it
+	waitParked(t, "relay.(*tracker).begin") // and the publisher waits for room
 	if n := h.pub.count(); n != 2 {
 		t.Fatalf("published %d batches with 2 messages in flight and a bound of 2", n)
 	}
@@ -500,63 +250,5 @@ func TestRunCountsItsWork(t *testing.T) {
 	}
 	if st.Streaming() {
 		t.Error("still streaming after Run returned")
-	}
-}
-
-// Heartbeats go out when the source says it is caught up since the last
-// one and nothing is in flight; a failed one does not stop the relay.
-func TestRunPublishesHeartbeats(t *testing.T) {
-	h := startRelay(t, &memCheckpoint{}, func(c *Config) {
-		c.HeartbeatInterval = 2 * time.Millisecond
-		c.CheckpointInterval = time.Hour // every tick that asks CaughtUpAt is a heartbeat's
-	})
-	st := h.r.Stats()
-	waitFor(t, "the stream to open", st.Streaming)
-	isBeat := func(c publishCall) bool { return len(c.msgs) == 1 && c.msgs[0].Topic == "heartbeat" }
-
-	t1 := time.Now()
-	h.src.setCaughtUp(t1)
-	b := h.pub.waitBatches(t, 1)
-	if !isBeat(b[0]) || string(b[0].msgs[0].Value) != t1.Format(time.RFC3339Nano) {
-		t.Fatalf("first batch %+v, want a heartbeat at %v", b[0], t1)
-	}
-	b[0].done(errors.New("broker says no")) // logged, not fatal
-	h.src.waitTick(t)                       // a heartbeat tick: none without news
-	if n := h.pub.count(); n != 1 {
-		t.Fatalf("%d batches after one heartbeat and no news, want 1", n)
-	}
-
-	// A transaction in flight holds heartbeats back until it is acknowledged.
-	h.src.txs <- tx(100, change("a", OpCreate, 50))
-	b = h.pub.waitBatches(t, 2)
-	h.src.setCaughtUp(t1.Add(time.Second))
-	h.src.waitTick(t)
-	if n := h.pub.count(); n != 2 {
-		t.Fatalf("%d batches while a transaction is in flight, want 2", n)
-	}
-	b[1].done(nil)
-	b = h.pub.waitBatches(t, 3)
-	if !isBeat(b[2]) {
-		t.Fatalf("third batch %+v, want a heartbeat", b[2])
-	}
-	b[2].done(nil)
-	waitFor(t, "an acknowledged heartbeat", func() bool { return st.Heartbeats.Load() == 1 })
-	if got := st.CaughtUp(); !got.Equal(t1.Add(time.Second)) {
-		t.Errorf("stats caught up at %v, want the stream's %v", got, t1.Add(time.Second))
-	}
-	select {
-	case err := <-h.done:
-		t.Fatalf("relay stopped: %v", err)
-	default:
-	}
-}
-
-func TestRunWithoutHeartbeats(t *testing.T) {
-	h := startRelay(t, &memCheckpoint{}, func(c *Config) { c.HeartbeatInterval = -1 })
-	waitFor(t, "the stream to open", h.r.Stats().Streaming)
-	h.src.setCaughtUp(time.Now())
-	h.src.waitTick(t) // a checkpoint tick saw the news; no heartbeat tick exists
-	if n := h.pub.count(); n != 0 {
-		t.Fatalf("%d batches with heartbeats off, want 0", n)
 	}
 }

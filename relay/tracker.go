@@ -26,24 +26,24 @@ type tracker struct {
 	failed   chan struct{} // closed by the first failed finish
 
 	mu       sync.Mutex
-	queue    []*pendingTx // guarded by mu: published transactions in read order, from the oldest not yet acknowledged
-	acked    Position     // guarded by mu: end of the acknowledged prefix
-	ackedAt  time.Time    // guarded by mu: commit time of the acknowledged prefix's last transaction
-	inflight int          // guarded by mu: messages published and not yet finished
-	queued   int          // guarded by mu: transactions read, not yet begun or skipped
-	err      error        // guarded by mu: the first publish failure
+	queue    []*pendingTx   // guarded by mu: published transactions in read order, from the oldest not yet acknowledged
+	acked    BinlogPosition // guarded by mu: end of the acknowledged prefix
+	ackedAt  time.Time      // guarded by mu: commit time of the acknowledged prefix's last transaction
+	inflight int            // guarded by mu: messages published and not yet finished
+	queued   int            // guarded by mu: transactions read, not yet begun or skipped
+	err      error          // guarded by mu: the first publish failure
 }
 
 // pendingTx is one published transaction, or one part of a transaction.
 // Its fields are guarded by the tracker's mu.
 type pendingTx struct {
-	end    Position  // zero for a part that is not a transaction's last: no place to resume
-	commit time.Time // the transaction's commit time (zero if unknown)
+	end    BinlogPosition // zero for a part that is not a transaction's last: no place to resume
+	commit time.Time      // the transaction's commit time (zero if unknown)
 	msgs   int
 	done   bool
 }
 
-func newTracker(start Position, maxInFlight int) *tracker {
+func newTracker(start BinlogPosition, maxInFlight int) *tracker {
 	return &tracker{
 		max:      maxInFlight,
 		progress: make(chan struct{}, 1),
@@ -57,7 +57,7 @@ func newTracker(start Position, maxInFlight int) *tracker {
 // waiting until the messages in flight leave room for it (a transaction
 // larger than the bound waits until nothing is in flight). It returns
 // ctx's error if ctx ends first, or errPublishFailed after a failure.
-func (t *tracker) begin(ctx context.Context, end Position, commit time.Time, n int) (*pendingTx, error) {
+func (t *tracker) begin(ctx context.Context, end BinlogPosition, commit time.Time, n int) (*pendingTx, error) {
 	for {
 		t.mu.Lock()
 		if t.err != nil {
@@ -84,7 +84,7 @@ func (t *tracker) begin(ctx context.Context, end Position, commit time.Time, n i
 // acknowledgement of its own, so its end is safe as soon as everything read
 // before it is: it becomes the end of the last pending transaction, or the
 // acknowledged position if none is pending.
-func (t *tracker) skip(end Position) {
+func (t *tracker) skip(end BinlogPosition) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.queue) == 0 {
@@ -175,7 +175,7 @@ func (t *tracker) ackedCommit() time.Time {
 	return t.ackedAt
 }
 
-func (t *tracker) ackedPosition() Position {
+func (t *tracker) ackedPosition() BinlogPosition {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.acked

@@ -43,17 +43,10 @@ relay_pid='' broker_pid='' db_started=0
 cleanup() {
   local status=$?
   trap '' INT TERM HUP
-  stop_child "$relay_pid" relay
-  stop_child "$broker_pid" broker
-  if ((db_started)); then
-    scripts/mariadb.sh stop >&2 || status=1
-  fi
+  stop_stack || status=1
   exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+on_exit cleanup
 
 
 for bin in "$gintoki" "$devbroker" "$benchbin"; do
@@ -64,20 +57,9 @@ export GINTOKI_BENCH_DB_DSN="${GINTOKI_BENCH_DB_DSN:-$db_dsn}"
 
 scripts/deps.sh --bench >&2
 
-if scripts/mariadb.sh status >/dev/null; then
-  say "MariaDB already running on port $db_port; using it"
-else
-  db_started=1
-  scripts/mariadb.sh start >&2
-fi
-
+use_or_start_db
 mkdir -p "$logs" .local/relay
-if port_open "$broker_port"; then
-  say "a broker is already listening on 127.0.0.1:$broker_port; using it"
-else
-  start_broker "$devbroker"
-  broker_pid=$started
-fi
+use_or_start_broker "$devbroker"
 
 # A relay has no port to probe; one started by run.sh (or by this script
 # in another terminal) shows as "gintoki relay" in the process list. Two

@@ -94,17 +94,10 @@ cleanup() {
     stop_child "${node_pid[$n]:-}" "$n"
   done
   stop_child "$proxy_pid" haproxy
-  stop_child "$relay_pid" relay
-  stop_child "$broker_pid" broker
-  if ((db_started)); then
-    GINTOKI_LOCAL_DIR=$local_dir GINTOKI_DB_PORT=$db_port scripts/mariadb.sh stop >&2 || status=1
-  fi
+  GINTOKI_LOCAL_DIR=$local_dir GINTOKI_DB_PORT=$db_port stop_stack || status=1
   exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+on_exit cleanup
 
 for bin in "$gintoki" "$devbroker" "$benchbin"; do
   [[ -x "$bin" ]] || die "$bin not found: run make build"
@@ -153,18 +146,8 @@ node_ready() {
 # The stack: MariaDB, broker, the large database, the relay.
 export GINTOKI_LOCAL_DIR=$local_dir GINTOKI_DB_PORT=$db_port
 export GINTOKI_DEMO_PRODUCTS=${GINTOKI_DEMO_PRODUCTS:-1000} # the demo database is not used here
-if scripts/mariadb.sh status >/dev/null; then
-  say "MariaDB already running on port $db_port; using it"
-else
-  db_started=1
-  scripts/mariadb.sh start >&2
-fi
-if port_open "$broker_port"; then
-  say "a broker is already listening on 127.0.0.1:$broker_port; using it"
-else
-  start_broker "$devbroker"
-  broker_pid=$started
-fi
+use_or_start_db
+use_or_start_broker "$devbroker"
 say "database $database: $products products (seeded on first use, ~1 min)"
 "$benchbin" seed --db-dsn "root@tcp(127.0.0.1:$db_port)/" --mem-database "$database" --mem-products "$products"
 

@@ -62,10 +62,7 @@ cleanup() {
   say "stopped everything"
   exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+on_exit cleanup
 
 
 for bin in "$gintoki" "$devbroker"; do

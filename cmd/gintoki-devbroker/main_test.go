@@ -254,16 +254,19 @@ func TestParseConfigSecurity(t *testing.T) {
 		t.Errorf("password from the file: %q, %v", cfg.SASLPassword, err)
 	}
 	for _, tt := range []struct {
+		name    string
 		args    []string
 		wantErr string
 	}{
-		{[]string{"--sasl-user", "u"}, envSASLPassword},
-		{[]string{"--sasl-password-file", pwFile}, "needs --sasl-user"},
-		{[]string{"--tls-cert-file", "c.pem"}, "go together"},
-		{[]string{"--tls-client-ca-file", "ca.pem"}, "needs --tls-cert-file"},
+		{"user without password", []string{"--sasl-user", "u"}, envSASLPassword},
+		{"password without user", []string{"--sasl-password-file", pwFile}, "needs --sasl-user"},
+		{"certificate without key", []string{"--tls-cert-file", "c.pem"}, "go together"},
+		{"client CA without certificate", []string{"--tls-client-ca-file", "ca.pem"}, "needs --tls-cert-file"},
 	} {
-		if _, err := parseConfig(tt.args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-			t.Errorf("parseConfig(%q) = %v, want an error saying %q", tt.args, err, tt.wantErr)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := parseConfig(tt.args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseConfig(%q) = %v, want an error saying %q", tt.args, err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -18,7 +18,38 @@ import (
 // against a bare grpc-go server returning the same bytes from a map, with
 // no interceptor. Compare the sub-benchmarks' ns/op.
 func BenchmarkGRPCHitPath(b *testing.B) {
-	svc, bodies, log := warmService(b, 10_000, formatProto)
+	contenders := grpcContenders(b, 10_000, "GetInventory",
+		func(bodies map[inventory.ProductID][]byte, dec func(any) error) (any, error) {
+			var req inventoryv1.GetInventoryRequest
+			if err := dec(&req); err != nil {
+				return nil, err
+			}
+			return grpcraw.Message(bodies[inventory.ProductID(req.ProductId)]), nil
+		})
+	runGRPCContenders(b, contenders, 16, func() grpcCall {
+		i := int64(0)
+		return func(client inventoryv1.InventoryServiceClient) error {
+			i++
+			_, err := client.GetInventory(context.Background(), &inventoryv1.GetInventoryRequest{ProductId: i%10_000 + 1})
+			return err
+		}
+	})
+}
+
+// grpcContender is one gRPC server a benchmark compares.
+type grpcContender struct {
+	name string
+	srv  *grpc.Server
+}
+
+// grpcContenders returns the two servers the gRPC benchmarks compare:
+// "bare", a grpc-go server with the raw codec and no interceptor whose one
+// method of the inventory service, method, answers with bare over the
+// pre-encoded bodies of n products; and "gintoki", the service's gRPC
+// server over a cache warmed with the same n products.
+func grpcContenders(b *testing.B, n int, method string, bare func(bodies map[inventory.ProductID][]byte, dec func(any) error) (any, error)) []grpcContender {
+	b.Helper()
+	svc, bodies, log := warmService(b, n, formatProto)
 	gs, err := grpcapi.New(svc, grpcapi.Config{Format: formatProto}, log, nil).NewGRPCServer()
 	if err != nil {
 		b.Fatal(err)
@@ -27,42 +58,46 @@ func BenchmarkGRPCHitPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bare := grpc.NewServer(grpc.ForceServerCodecV2(codec))
-	bare.RegisterService(&grpc.ServiceDesc{
+	bs := grpc.NewServer(grpc.ForceServerCodecV2(codec))
+	bs.RegisterService(&grpc.ServiceDesc{
 		ServiceName: inventoryv1.InventoryService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
-		Methods: []grpc.MethodDesc{{MethodName: "GetInventory", Handler: func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			var req inventoryv1.GetInventoryRequest
-			if err := dec(&req); err != nil {
-				return nil, err
-			}
-			return grpcraw.Message(bodies[inventory.ProductID(req.ProductId)]), nil
+		Methods: []grpc.MethodDesc{{MethodName: method, Handler: func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+			return bare(bodies, dec)
 		}}},
 	}, struct{}{})
-	for _, bc := range []struct {
-		name string
-		srv  *grpc.Server
-	}{{"bare", bare}, {"gintoki", gs}} {
+	return []grpcContender{{"bare", bs}, {"gintoki", gs}}
+}
+
+// grpcCall makes one call of a benchmark's loop.
+type grpcCall func(client inventoryv1.InventoryServiceClient) error
+
+// runGRPCContenders serves each contender on a loopback listener and runs
+// parallelism goroutines per CPU against it, as a sub-benchmark named after
+// it; each goroutine makes the calls of one newCall. The servers stop when
+// it returns.
+func runGRPCContenders(b *testing.B, contenders []grpcContender, parallelism int, newCall func() grpcCall) {
+	b.Helper()
+	for _, c := range contenders {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
 		}
-		go bc.srv.Serve(l)
-		defer bc.srv.Stop()
+		go c.srv.Serve(l)
+		defer c.srv.Stop()
 		conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer conn.Close()
 		client := inventoryv1.NewInventoryServiceClient(conn)
-		b.Run(bc.name, func(b *testing.B) {
-			b.SetParallelism(16)
+		b.Run(c.name, func(b *testing.B) {
+			b.SetParallelism(parallelism)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				i := int64(0)
+				call := newCall()
 				for pb.Next() {
-					i++
-					if _, err := client.GetInventory(context.Background(), &inventoryv1.GetInventoryRequest{ProductId: i%10_000 + 1}); err != nil {
+					if err := call(client); err != nil {
 						b.Error(err)
 						return
 					}

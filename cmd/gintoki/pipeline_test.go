@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -27,21 +29,15 @@ import (
 // restartableBroker is an in-process broker that keeps its data across
 // restarts on the same port.
 type restartableBroker struct {
-	port int
+	port int // 0 until the first start has bound one
 	dir  string
 	c    *kfake.Cluster
 }
 
 func newRestartableBroker(tb testing.TB, partitions int32, topics ...string) *restartableBroker {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	b := &restartableBroker{port: port, dir: tb.TempDir()}
-	b.start(tb)
+	b := &restartableBroker{dir: tb.TempDir()}
+	b.start(tb) // binds a port of its own choosing: no free port to guess
 	tb.Cleanup(func() { b.c.Close() })
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.addr()))
 	if err != nil {
@@ -56,12 +52,20 @@ func newRestartableBroker(tb testing.TB, partitions int32, topics ...string) *re
 
 func (b *restartableBroker) addr() string { return "127.0.0.1:" + strconv.Itoa(b.port) }
 
+// start starts the broker: on port 0 the first time, then on the port that
+// start bound, so that clients find it again after a restart.
 func (b *restartableBroker) start(tb testing.TB) {
 	tb.Helper()
 	var err error
 	for range 100 { // the port may take a moment to be free again
 		b.c, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(b.port), kfake.DataDir(b.dir), kfake.SyncWrites(), kfake.AllowAutoTopicCreation())
 		if err == nil {
+			if b.port == 0 {
+				_, port, _ := net.SplitHostPort(b.c.ListenAddrs()[0])
+				if b.port, err = strconv.Atoi(port); err != nil {
+					tb.Fatal(err)
+				}
+			}
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -178,7 +182,12 @@ func TestPipelineConverges(t *testing.T) {
 	pause()
 	rel.stop()
 	pause()
+	saved := checkpointEnd(t, broker.addr())
 	rel = startRelay(t, db, broker.addr())
+	// The new relay reads its checkpoint once, as it starts, and a read that
+	// fails stops it: restart the broker only once it relays (it has saved a
+	// position since), however long a loaded machine takes to get there.
+	waitCheckpointPast(t, broker.addr(), saved)
 	pause()
 	broker.restart(t)
 	pause()
@@ -231,20 +240,53 @@ func TestPipelineConverges(t *testing.T) {
 // checkpoint topic.
 func waitCheckpoint(tb testing.TB, broker string, opts ...kgo.Opt) {
 	tb.Helper()
+	waitCheckpointPast(tb, broker, 0, opts...)
+}
+
+// waitCheckpointPast waits until the checkpoint topic's end offset is
+// past end: a relay has saved a position since checkpointEnd said end.
+func waitCheckpointPast(tb testing.TB, broker string, end int64, opts ...kgo.Opt) {
+	tb.Helper()
+	adm := adminClient(tb, broker, opts...)
+	pollUntil(tb, 20*time.Second, func() (bool, string) {
+		o, err := checkpointOffset(adm)
+		return err == nil && o > end, fmt.Sprintf("checkpoint topic's end offset %d, want past %d (%v)", o, end, err)
+	})
+}
+
+// checkpointEnd returns the checkpoint topic's end offset (0 while it does
+// not exist).
+func checkpointEnd(tb testing.TB, broker string, opts ...kgo.Opt) int64 {
+	tb.Helper()
+	o, err := checkpointOffset(adminClient(tb, broker, opts...))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
+
+// adminClient returns an admin client of broker, closed when the test ends.
+func adminClient(tb testing.TB, broker string, opts ...kgo.Opt) *kadm.Client {
+	tb.Helper()
 	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(broker))...)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	pollUntil(tb, 20*time.Second, func() (bool, string) {
-		ends, err := adm.ListEndOffsets(context.Background(), kafka.CheckpointDefaultTopic)
-		if err != nil {
-			return false, err.Error()
-		}
-		o, ok := ends.Lookup(kafka.CheckpointDefaultTopic, 0)
-		return ok && o.Err == nil && o.Offset > 0, fmt.Sprint(o)
-	})
+	tb.Cleanup(cl.Close)
+	return kadm.NewClient(cl)
+}
+
+// checkpointOffset asks the broker for the checkpoint topic's end offset.
+func checkpointOffset(adm *kadm.Client) (int64, error) {
+	ends, err := adm.ListEndOffsets(context.Background(), kafka.CheckpointDefaultTopic)
+	if err != nil {
+		return 0, err
+	}
+	o, ok := ends.Lookup(kafka.CheckpointDefaultTopic, 0)
+	if !ok || errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
+		return 0, nil
+	}
+	return o.Offset, o.Err
 }
 
 // scrape returns the value of an unlabelled metric.

@@ -67,8 +67,9 @@ func (c *relayConfig) flags(fs *flag.FlagSet) {
 	c.Log.flags(fs)
 }
 
-// relayList splits a comma-separated flag value, dropping blanks.
-func relayList(s string) []string {
+// splitCommaList splits a comma-separated flag value (--tables, --brokers)
+// into its items, trimmed, dropping blank ones.
+func splitCommaList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -86,10 +87,10 @@ func (c *relayConfig) validate() error {
 	if strings.TrimSpace(c.Database) == "" {
 		errs = append(errs, errors.New("--database is required"))
 	}
-	if len(relayList(c.Tables)) == 0 {
+	if len(splitCommaList(c.Tables)) == 0 {
 		errs = append(errs, errors.New("--tables needs at least one table"))
 	}
-	if len(relayList(c.Brokers)) == 0 {
+	if len(splitCommaList(c.Brokers)) == 0 {
 		errs = append(errs, errors.New("--brokers is required"))
 	}
 	if c.TopicPartitions < 1 || c.TopicPartitions > math.MaxInt32 {
@@ -167,7 +168,7 @@ func runRelay(ctx context.Context, args []string, lookupEnv func(string) (string
 // resetCheckpoint forgets the saved position.
 func resetCheckpoint(ctx context.Context, cfg relayConfig, log *slog.Logger) error {
 	cp, err := kafka.NewCheckpoint(kafka.CheckpointConfig{
-		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
+		Brokers: splitCommaList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
 	})
 	if err != nil {
 		return err
@@ -191,7 +192,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		User:     cfg.DBUser,
 		Password: cfg.DBPassword,
 		Database: cfg.Database,
-		Tables:   relayList(cfg.Tables),
+		Tables:   splitCommaList(cfg.Tables),
 		ServerID: uint32(cfg.ServerID),
 		Logger:   log,
 	})
@@ -199,7 +200,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		return err
 	}
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{
-		Brokers:    relayList(cfg.Brokers),
+		Brokers:    splitCommaList(cfg.Brokers),
 		Partitions: int32(cfg.TopicPartitions),
 		Security:   cfg.Kafka.security(),
 		Logger:     log,
@@ -219,7 +220,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	}
 	var cp relay.Checkpoint
 	kcp, err := kafka.NewCheckpoint(kafka.CheckpointConfig{
-		Brokers: relayList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
+		Brokers: splitCommaList(cfg.Brokers), Topic: cfg.CheckpointTopic, Key: cfg.name(), Security: cfg.Kafka.security(), Logger: log,
 	})
 	if err != nil {
 		return err
@@ -251,10 +252,10 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	if err != nil {
 		return err
 	}
-	if err := cfg.Kafka.checkKafka(ctx, relayList(cfg.Brokers), log); err != nil {
+	if err := cfg.Kafka.checkKafka(ctx, splitCommaList(cfg.Brokers), log); err != nil {
 		return err
 	}
-	log.Info("relay configured", "db_addr", cfg.DBAddr, "database", cfg.Database, "tables", relayList(cfg.Tables),
+	log.Info("relay configured", "db_addr", cfg.DBAddr, "database", cfg.Database, "tables", splitCommaList(cfg.Tables),
 		"brokers", cfg.Brokers, "topic_prefix", cfg.TopicPrefix, "relay_name", cfg.name(),
 		"checkpoint_topic", cfg.CheckpointTopic, "leader_lock", lockName(cfg.name()), "failover_timeout", cfg.LockTimeout)
 	if cfg.MetricsAddr != "" {

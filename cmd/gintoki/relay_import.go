@@ -19,7 +19,7 @@ type importingCheckpoint struct {
 }
 
 // Load implements relay.Checkpoint.
-func (c *importingCheckpoint) Load(ctx context.Context) (relay.Position, error) {
+func (c *importingCheckpoint) Load(ctx context.Context) (relay.BinlogPosition, error) {
 	p, err := c.Checkpoint.Load(ctx)
 	if err != nil || !p.IsZero() {
 		return p, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,7 +24,14 @@ func TestReadAPI(t *testing.T) {
 	db := mariadbtest.Start(t)
 	seedSmall(t, db, 300)
 	broker := startBroker(t, 3, testTopics...)
-	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) { c.MaxBatch = 50 })
+	n := startNode(t, db.DSN("inventory"), broker, func(c *serveConfig) {
+		c.MaxBatch = 50
+		// A loaded machine must not fail a fill: a failed one makes the
+		// node probe the database every second until one succeeds, and
+		// those probes are SELECTs that "1000 concurrent misses" counts.
+		// With the database down, fills fail at once (connection refused).
+		c.LoadTimeout = 30 * time.Second
+	})
 	ctx := context.Background()
 
 	t.Run("single reads match SQL over HTTP and gRPC", func(t *testing.T) {
@@ -183,10 +191,16 @@ func TestReadAPI(t *testing.T) {
 		want, _ := inventoryFromSQL(t, db, id)
 		afterSQL := db.QueryCount(t, "Com_select") // inventoryFromSQL ran two SELECTs
 		for range 1000 {
-			wg.Go(func() {
-				code, body := n.get(t, fmt.Sprintf("/v1/products/%d/inventory", id), nil)
-				if code != 200 || body != want {
-					errs <- fmt.Errorf("%d %s", code, body)
+			wg.Go(func() { // no t.Fatal here: not the test's goroutine
+				resp, err := httpGet(context.Background(), n.http+fmt.Sprintf("/v1/products/%d/inventory", id))
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer resp.Body.Close()
+				body, err := io.ReadAll(resp.Body)
+				if err != nil || resp.StatusCode != 200 || string(body) != want {
+					errs <- fmt.Errorf("%d %s (%v)", resp.StatusCode, body, err)
 				}
 			})
 		}

@@ -194,27 +194,31 @@ func TestWithPasswordFile(t *testing.T) {
 		return p
 	}
 	for _, tc := range []struct {
-		dsn, file, want string
+		name, dsn, file, want string
 	}{
-		{"u:old@tcp(h:1)/db?parseTime=true", write("a", "n:w@/?\n"), "n:w@/?"},
-		{"u@tcp(h:1)/db", write("b", "secret\r\n"), "secret"},
-		{"u@tcp(h:1)/db", write("c", "two\nlines\n"), "two\nlines"},
+		{"replaces a password, keeps parameters", "u:old@tcp(h:1)/db?parseTime=true", write("a", "n:w@/?\n"), "n:w@/?"},
+		{"drops CRLF", "u@tcp(h:1)/db", write("b", "secret\r\n"), "secret"},
+		{"keeps inner newlines", "u@tcp(h:1)/db", write("c", "two\nlines\n"), "two\nlines"},
 	} {
-		got, err := withPasswordFile(tc.dsn, tc.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := mysql.ParseDSN(got)
-		if err != nil || c.Passwd != tc.want || c.User != "u" || c.DBName != "db" {
-			t.Errorf("%s + %q = %s (password %q), %v", tc.dsn, tc.want, got, c.Passwd, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := withPasswordFile(tc.dsn, tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := mysql.ParseDSN(got)
+			if err != nil || c.Passwd != tc.want || c.User != "u" || c.DBName != "db" {
+				t.Errorf("%s + %q = %s (password %q), %v", tc.dsn, tc.want, got, c.Passwd, err)
+			}
+		})
 	}
 	if got, err := withPasswordFile("u:p@tcp(h:1)/db", ""); err != nil || got != "u:p@tcp(h:1)/db" {
 		t.Errorf("without a file: %s, %v", got, err)
 	}
 	for name, file := range map[string]string{"missing": filepath.Join(dir, "absent"), "empty": write("e", "\n")} {
-		if _, err := withPasswordFile("u@tcp(h:1)/db", file); err == nil {
-			t.Errorf("%s password file: no error", name)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := withPasswordFile("u@tcp(h:1)/db", file); err == nil {
+				t.Errorf("%s password file: no error", name)
+			}
+		})
 	}
 }

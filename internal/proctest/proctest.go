@@ -1,6 +1,6 @@
 // Package proctest helps tests that run the project's binaries: a Buffer a
-// process (or an in-process command) writes its log to while the test
-// reads it, and WaitLogged, which finds in that log the addresses the
+// process (or an in-process command, or a *slog.Logger under test) writes
+// its log to while the test reads it, and WaitLogged, which finds in that log the addresses the
 // binary bound. Tests start the binaries on port 0 and read the addresses
 // back, instead of picking a free port and closing it before the binary
 // binds it (another process may take it meanwhile).
