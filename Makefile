@@ -3,9 +3,9 @@ GO ?= go
 
 .PHONY: build run test deps gen vet bench bench-tail fleet torture fuzz fuzz-short clean image test-deploy dashboard
 
-## build: the binaries in bin/ (gintoki, gintoki-devbroker)
+## build: the binaries in bin/ (gintoki, gintoki-devbroker, gintoki-torture, and the benchmark's gintoki-bench)
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -o bin/ ./cmd/... ./bench/cmd/...
 
 ## run: the whole local stack in the foreground (MariaDB, broker, relay, service, demo data)
 run: build
