@@ -8,8 +8,9 @@
 // reads what they show (probe) and records its figures in the report
 // (report), which renders and judges them.
 //
-// It may import every package of the harness and the project's
-// gen/inventory/v1; no package of the harness imports it but the command.
+// It imports stats, probe, loadgen, stack and report of the harness and
+// no package of the service; it must not import fleet or the command, and
+// only the command imports it.
 package phase
 
 import (
