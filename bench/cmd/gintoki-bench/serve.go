@@ -15,30 +15,22 @@ import (
 // runBareHTTP is `gintoki-bench bare-http`: the HTTP baseline
 // (stack.ServeBareHTTP) over the bodies file the orchestrator wrote.
 func runBareHTTP(ctx context.Context, args []string, stderr io.Writer) error {
-	env := benchEnv(flagenv.Map(nil)) // the bare servers take flags only
-	fs := newFlagSet("bare-http", env, stderr)
-	addr := fs.String("addr", "127.0.0.1:18082", "listen address")
-	path := fs.String("bodies", "", "bodies file written by the orchestrator")
-	if err := env.Parse(fs, args); err != nil {
-		return err
-	}
-	bodies, err := stack.ReadBodies(*path)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("bare-http: %w", err)
-	}
-	return stack.ServeBareHTTP(ctx, ln, bodies)
+	return runBare(ctx, "bare-http", "127.0.0.1:18082", stack.ServeBareHTTP, args, stderr)
 }
 
 // runBareGRPC is `gintoki-bench bare-grpc`: the gRPC baseline
 // (stack.ServeBareGRPC) over the bodies file the orchestrator wrote.
 func runBareGRPC(ctx context.Context, args []string, stderr io.Writer) error {
+	return runBare(ctx, "bare-grpc", "127.0.0.1:19092", stack.ServeBareGRPC, args, stderr)
+}
+
+// runBare parses the flags of a bare baseline, reads its bodies and
+// serves them until ctx ends.
+func runBare(ctx context.Context, name, defaultAddr string, serve func(context.Context, net.Listener, map[int64][]byte) error,
+	args []string, stderr io.Writer) error {
 	env := benchEnv(flagenv.Map(nil)) // the bare servers take flags only
-	fs := newFlagSet("bare-grpc", env, stderr)
-	addr := fs.String("addr", "127.0.0.1:19092", "listen address")
+	fs := newFlagSet(name, env, stderr)
+	addr := fs.String("addr", defaultAddr, "listen address")
 	path := fs.String("bodies", "", "bodies file written by the orchestrator")
 	if err := env.Parse(fs, args); err != nil {
 		return err
@@ -49,9 +41,9 @@ func runBareGRPC(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return fmt.Errorf("bare-grpc: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return stack.ServeBareGRPC(ctx, ln, bodies)
+	return serve(ctx, ln, bodies)
 }
 
 // runNaiveHTTP is `gintoki-bench naive-http`: the naive server
