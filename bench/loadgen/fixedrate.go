@@ -78,18 +78,34 @@ func RunFixedRate(ctx context.Context, r FixedRun) FixedResult {
 	defer tr.CloseIdleConnections()
 	atk := vegeta.NewAttacker(vegeta.Client(&http.Client{Transport: tr, Timeout: 5 * time.Second}),
 		vegeta.Workers(32), vegeta.MaxWorkers(FixedMaxInFlight))
+	return attack(ctx, atk, target, attackRun{Rate: r.Rate, Duration: r.Duration, Name: "gintoki-bench", ServerPID: r.ServerPID, InFlight: FixedMaxInFlight})
+}
+
+// attackRun is what attack needs besides the attacker and its targets.
+type attackRun struct {
+	Rate      int
+	Duration  time.Duration
+	Name      string // of the attack, in vegeta's results
+	ServerPID int    // for the CPU figure
+	InFlight  int    // the attacker's bound on requests in flight, for the report
+}
+
+// attack runs atk on tgt at r.Rate until r.Duration has passed or ctx
+// ends, and summarises vegeta's metrics with the CPU of the server and of
+// this process.
+func attack(ctx context.Context, atk *vegeta.Attacker, tgt vegeta.Targeter, r attackRun) FixedResult {
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
 	svc, gen := probe.StartCPU(r.ServerPID), probe.StartCPU(os.Getpid())
 	var m vegeta.Metrics
-	for res := range atk.Attack(target, vegeta.Rate{Freq: r.Rate, Per: time.Second}, r.Duration, "gintoki-bench") {
+	for res := range atk.Attack(tgt, vegeta.Rate{Freq: r.Rate, Per: time.Second}, r.Duration, r.Name) {
 		m.Add(res)
 	}
 	m.Close()
 	out := FixedResult{
 		Target: r.Rate, Requests: m.Requests, Sent: m.Rate, Throughput: m.Throughput, Success: m.Success,
 		P50: m.Latencies.P50, P90: m.Latencies.P90, P99: m.Latencies.P99, Max: m.Latencies.Max,
-		ServiceCores: svc.Cores(), GenCores: gen.Cores(), InFlight: FixedMaxInFlight,
+		ServiceCores: svc.Cores(), GenCores: gen.Cores(), InFlight: r.InFlight,
 	}
 	out.Errors = m.Errors[:min(len(m.Errors), 3)]
 	return out

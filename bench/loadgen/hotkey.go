@@ -2,11 +2,9 @@ package loadgen
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"time"
 
-	"github.com/gintoki/gintoki/bench/probe"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -26,19 +24,5 @@ type HotKeyRun struct {
 func RunHotKey(ctx context.Context, r HotKeyRun) FixedResult {
 	tgt := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: r.URL + "/cache?product_id=" + strconv.Itoa(r.Key)})
 	atk := vegeta.NewAttacker(vegeta.MaxConnections(r.Conns), vegeta.MaxWorkers(uint64(r.Conns)), vegeta.Timeout(5*time.Second))
-	stop := context.AfterFunc(ctx, func() { atk.Stop() })
-	defer stop()
-	svc, gen := probe.StartCPU(r.ServerPID), probe.StartCPU(os.Getpid())
-	var m vegeta.Metrics
-	for res := range atk.Attack(tgt, vegeta.Rate{Freq: r.Rate, Per: time.Second}, r.Duration, "gintoki-bench tail") {
-		m.Add(res)
-	}
-	m.Close()
-	out := FixedResult{
-		Target: r.Rate, Requests: m.Requests, Sent: m.Rate, Throughput: m.Throughput, Success: m.Success,
-		P50: m.Latencies.P50, P90: m.Latencies.P90, P99: m.Latencies.P99, Max: m.Latencies.Max,
-		ServiceCores: svc.Cores(), GenCores: gen.Cores(), InFlight: r.Conns,
-	}
-	out.Errors = m.Errors[:min(len(m.Errors), 3)]
-	return out
+	return attack(ctx, atk, tgt, attackRun{Rate: r.Rate, Duration: r.Duration, Name: "gintoki-bench tail", ServerPID: r.ServerPID, InFlight: r.Conns})
 }

@@ -32,28 +32,17 @@ func (b *Env) grpcPhase(ctx context.Context) *report.GRPC {
 		{rep.Get, b.addrs.GRPC, b.cached, 0}, {rep.GetBare, b.addrs.BareGRPC, b.bareGRPC, 0},
 		{rep.Batch, b.addrs.GRPC, b.cached, b.cfg.BatchSize}, {rep.BatchBare, b.addrs.BareGRPC, b.bareGRPC, b.cfg.BatchSize},
 	}
-	run := func(c contender, d time.Duration) (loadgen.GRPCResult, float64, error) {
+	rep.Err = b.interleave(len(cs), func(i, round int, d time.Duration) error {
+		c := cs[i]
 		cpu := probe.StartCPU(c.p.PID())
 		r, err := loadgen.RunGRPC(ctx, loadgen.GRPCRun{Addr: c.addr, Conns: b.cfg.GRPCConns, Callers: b.cfg.GRPCCallers,
 			Duration: d, MaxID: b.cfg.Products, Batch: c.batch})
-		return r, cpu.Cores(), err
-	}
-	for _, c := range cs {
-		if _, _, err := run(c, time.Second); err != nil {
-			rep.Err = err
-			return rep
+		if err != nil || round == 0 {
+			return err
 		}
-	}
-	for round := 1; round <= b.cfg.Rounds; round++ {
-		for _, c := range cs {
-			r, cores, err := run(c, b.cfg.Duration)
-			if err != nil {
-				rep.Err = err
-				return rep
-			}
-			c.st.AddGRPC(r, cores)
-			b.logf("  round %d %-36s %8.0f calls/s %9.0f products/s  p99 %6.2f ms  errors %d", round, c.st.Name, r.RPS, r.ProductsPS, stats.MS(r.P99), r.Errors)
-		}
-	}
+		c.st.AddGRPC(r, cpu.Cores())
+		b.logf("  round %d %-36s %8.0f calls/s %9.0f products/s  p99 %6.2f ms  errors %d", round, c.st.Name, r.RPS, r.ProductsPS, stats.MS(r.P99), r.Errors)
+		return nil
+	})
 	return rep
 }

@@ -27,28 +27,37 @@ func (b *Env) httpPhase(ctx context.Context) *report.HTTP {
 		p    *stack.Proc
 	}
 	cs := []contender{{rep.Gintoki, b.addrs.HTTP, b.cached}, {rep.Bare, b.addrs.BareHTTP, b.bareHTTP}, {rep.DBOnly, b.addrs.NoCacheHTTP, b.noCache}}
-	run := func(c contender, d time.Duration) (loadgen.WrkResult, float64, error) {
+	rep.Err = b.interleave(len(cs), func(i, round int, d time.Duration) error {
+		c := cs[i]
 		cpu := probe.StartCPU(c.p.PID())
 		r, err := loadgen.RunWrk(ctx, loadgen.WrkRun{URL: "http://" + c.addr, Script: b.script, Threads: b.cfg.WrkThreads,
 			Conns: b.cfg.WrkConns, Duration: d, MaxID: b.cfg.Products, Style: "path"})
-		return r, cpu.Cores(), err
-	}
-	for _, c := range cs {
-		if _, _, err := run(c, time.Second); err != nil {
-			rep.Err = err
-			return rep
+		if err != nil || round == 0 {
+			return err
+		}
+		c.st.AddWrk(r, cpu.Cores())
+		b.logf("  round %d %-26s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d", round, c.st.Name, r.RPS, stats.MS(r.P50), stats.MS(r.P99), r.Errors)
+		return nil
+	})
+	return rep
+}
+
+// interleave runs contenders 0..n-1 for a second each (their warm-up,
+// round 0), then --rounds rounds of --duration, in turn (A B C A B C …),
+// so that drift and noise from other processes hit each alike. It stops at
+// the first error.
+func (b *Env) interleave(n int, run func(i, round int, d time.Duration) error) error {
+	for i := range n {
+		if err := run(i, 0, time.Second); err != nil {
+			return err
 		}
 	}
 	for round := 1; round <= b.cfg.Rounds; round++ {
-		for _, c := range cs {
-			r, cores, err := run(c, b.cfg.Duration)
-			if err != nil {
-				rep.Err = err
-				return rep
+		for i := range n {
+			if err := run(i, round, b.cfg.Duration); err != nil {
+				return err
 			}
-			c.st.AddWrk(r, cores)
-			b.logf("  round %d %-26s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d", round, c.st.Name, r.RPS, stats.MS(r.P50), stats.MS(r.P99), r.Errors)
 		}
 	}
-	return rep
+	return nil
 }

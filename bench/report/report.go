@@ -8,7 +8,8 @@ import (
 	"github.com/gintoki/gintoki/bench/probe"
 )
 
-// Report is everything one run measured, rendered by markdown.
+// Report is everything one run measured, rendered by Markdown; each
+// phase fills its own field (nil: the phase did not run).
 type Report struct {
 	Started, Finished time.Time
 	Command           string
