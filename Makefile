@@ -3,9 +3,10 @@ GO ?= go
 
 .PHONY: build run test deps gen vet bench bench-tail fleet torture fuzz fuzz-short clean image test-deploy dashboard
 
-## build: the binaries in bin/ (gintoki, gintoki-devbroker)
+## build: the binaries in bin/ (gintoki, gintoki-devbroker, gintoki-torture, and gintoki-bench from bench/, a module of its own)
 build:
 	$(GO) build -o bin/ ./cmd/...
+	cd bench && $(GO) build -o ../bin/ ./cmd/...
 
 ## run: the whole local stack in the foreground (MariaDB, broker, relay, service, demo data)
 run: build
@@ -15,15 +16,18 @@ run: build
 deps:
 	./scripts/deps.sh
 
-## vet: gofmt and go vet (the service's module and deploy/'s)
+## vet: gofmt and go vet (the service's module, deploy/'s and bench/'s)
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd deploy && $(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
-## test: every test, integration tests included (they start their own MariaDB and broker), then test-deploy, then each fuzz target briefly
+## test: every test, integration tests included (they start their own MariaDB and broker), the benchmark harness's (bench/),
+## then test-deploy, then each fuzz target briefly
 test: deps vet
 	$(GO) test -race -count=1 -timeout 15m ./...
+	cd bench && $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory test-deploy
 	$(MAKE) --no-print-directory fuzz-short
 
