@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"slices"
 
@@ -23,10 +24,12 @@ type BatchResult struct {
 // already in flight). Errors: CodeInvalid for an empty or oversized batch or
 // an invalid id; CodeUnavailable if a miss cannot be loaded.
 //
-// Every hit's body, and nothing else of its entry, is copied once out of
-// the cache, straight into one arena that holds all the bodies, which are sliced out of it at the end (once it no
-// longer moves). The arena is sized after the first body, so a batch of a
-// hundred costs a handful of allocations, none of them per product.
+// The hits are read together (Cache.ReadMany), so that their memory loads
+// overlap. Every hit's body, and nothing else of its entry, is copied once
+// out of the cache, straight into one arena that holds all the bodies,
+// which are sliced out of it at the end (once it no longer moves). The
+// arena is sized after the first body, so a batch of a hundred costs a
+// handful of allocations, none of them per product.
 func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, format BodyFormat) (BatchResult, error) {
 	switch {
 	case len(ids) == 0:
@@ -44,37 +47,40 @@ func (s *Service) GetBatch(ctx context.Context, ids []inventory.ProductID, forma
 		return BatchResult{}, inventory.Errorf(inventory.CodeUnavailable, "not started: warehouse directory not loaded")
 	}
 	uniq := dedup(ids)
-	// spans[i] is where uniq[i]'s body lies in arena; to < 0: not found
+	// spans[i] is where uniq[i]'s body lies in the arena; to < 0: not found
 	// (spanUnknown) or not cached (spanMiss).
 	spans := make([]span, len(uniq))
-	arena := make([]byte, 0, batchFirstArena)
+	for i := range spans {
+		spans[i].to = spanMiss
+	}
+	br := &batchReader{format: format, epoch: dir.Epoch(), arena: make([]byte, 0, batchFirstArena), spans: spans}
+	s.cache.ReadMany(uniq, br)
+	s.stats.Hits.Add(uint64(br.hits))
+	s.stats.NegativeHits.Add(uint64(br.negatives))
+	for _, i := range br.corrupt {
+		s.stats.CorruptEntries.Add(1)
+		s.cache.Delete(uniq[i])
+	}
+	arena := br.arena
+	for i, e := range br.old {
+		// A warehouse changed since this entry was rendered.
+		start := len(arena)
+		out, err := s.fromEntry(uniq[i], e, format, arena)
+		switch {
+		case err == nil:
+			arena = out
+			spans[i] = span{int32(start), int32(len(arena))}
+		case inventory.ErrorCode(err) == inventory.CodeNotFound:
+			spans[i].to = spanUnknown
+		default:
+			return BatchResult{}, err
+		}
+	}
 	var misses []inventory.ProductID
 	var missIdx []int
-	for i, id := range uniq {
-		start := len(arena)
-		// fromCache appends the body at start (copied straight out of
-		// the cache); an entry to render again lands whole in the arena's
-		// spare capacity first.
-		out, ok, err := s.fromCache(id, format, arena, dir)
-		switch {
-		case !ok:
-			spans[i].to = spanMiss
-			missIdx, misses = append(missIdx, i), append(misses, id)
-			continue
-		case err != nil && inventory.ErrorCode(err) != inventory.CodeNotFound:
-			return BatchResult{}, err
-		case err != nil:
-			spans[i].to = spanUnknown
-			continue
-		}
-		arena = out
-		spans[i] = span{int32(start), int32(len(arena))}
-		if start == 0 && len(uniq) > 1 {
-			// Size the arena from the first body, with room for an entry
-			// to land in before its body is moved down.
-			if want := len(uniq)*(len(arena)+len(arena)/4) + batchEntrySlack; cap(arena) < want {
-				arena = append(make([]byte, 0, want), arena...)
-			}
+	for i, sp := range spans {
+		if sp.to == spanMiss {
+			missIdx, misses = append(missIdx, i), append(misses, uniq[i])
 		}
 	}
 	stale := false
@@ -119,14 +125,49 @@ const (
 	spanMiss    = -2 // not cached: loading
 )
 
-const (
-	// batchFirstArena holds the first entry of a batch: its body sizes
-	// the arena.
-	batchFirstArena = 1024
-	// batchEntrySlack is room for an entry that must be rendered again
-	// to be copied whole into the arena before its body is moved down.
-	batchEntrySlack = 1024
-)
+// batchFirstArena holds the first body of a batch, which sizes the arena.
+const batchFirstArena = 1024
+
+// batchReader copies a batch's hits out of the cache (Cache.ReadMany).
+type batchReader struct {
+	format BodyFormat
+	epoch  uint64 // the current directory's
+	arena  []byte // the bodies, one after the other
+	spans  []span // per id: its body in arena, or spanUnknown (negative)
+	// old holds, by id index, entries rendered with an older directory,
+	// copied whole to be rendered again once the cache is released.
+	old             map[int][]byte
+	corrupt         []int // indexes of entries that do not decode
+	hits, negatives int
+}
+
+// ReadEntryAt implements ManyEntryReader.
+func (r *batchReader) ReadEntryAt(i int, e []byte) {
+	v, err := viewEntry(e, r.format)
+	switch {
+	case err != nil:
+		r.corrupt = append(r.corrupt, i)
+	case v.epoch != r.epoch:
+		if r.old == nil {
+			r.old = make(map[int][]byte)
+		}
+		r.old[i] = bytes.Clone(e)
+	case !v.exists:
+		r.negatives++
+		r.spans[i].to = spanUnknown
+	default:
+		r.hits++
+		start := len(r.arena)
+		if start == 0 && len(r.spans) > 1 {
+			// Size the arena from the first body.
+			if want := len(r.spans) * (len(v.body) + len(v.body)/4); cap(r.arena) < want {
+				r.arena = make([]byte, 0, want)
+			}
+		}
+		r.arena = append(r.arena, v.body...)
+		r.spans[i] = span{int32(start), int32(len(r.arena))}
+	}
+}
 
 // batchSortedMax bounds the batches whose duplicates are found by sorting
 // a copy on the stack; larger ones use a map.

@@ -147,6 +147,16 @@ func (c *mapCache) Read(id inventory.ProductID, r EntryReader) bool {
 	return ok
 }
 
+func (c *mapCache) ReadMany(ids []inventory.ProductID, r ManyEntryReader) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, id := range ids {
+		if e, ok := c.m[id]; ok {
+			r.ReadEntryAt(i, e)
+		}
+	}
+}
+
 func (c *mapCache) Set(id inventory.ProductID, e []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -55,6 +55,11 @@ type Cache interface {
 	// it, and reports whether it was found. The read path uses it to copy
 	// out only the body it answers with.
 	Read(id inventory.ProductID, r EntryReader) bool
+	// ReadMany calls r.ReadEntryAt(i, entry) for every ids[i] the cache
+	// holds, like Read, in increasing i. It looks the ids up together,
+	// so that their memory loads overlap rather than wait for one
+	// another: it is the batch read's path. The ids are distinct.
+	ReadMany(ids []inventory.ProductID, r ManyEntryReader)
 	// Set stores the entry for id, replacing any previous one. It returns an
 	// error if the entry cannot be stored (too large).
 	Set(id inventory.ProductID, entry []byte) error
@@ -74,6 +79,14 @@ type EntryReader interface {
 	// ReadEntry is called with the entry, under the cache's lock: it
 	// copies what it keeps, returns quickly and does not call the cache.
 	ReadEntry(entry []byte)
+}
+
+// A ManyEntryReader reads the entries of a batch in place (Cache.ReadMany).
+type ManyEntryReader interface {
+	// ReadEntryAt is called with the entry of the batch's i-th id, under
+	// the cache's locks: it copies what it keeps, returns quickly and does
+	// not call the cache.
+	ReadEntryAt(i int, entry []byte)
 }
 
 // Renderer encodes a product's inventory as one transport's response body.

@@ -101,7 +101,12 @@ func New(bytes int) (*Cache, error) {
 // shardOf spreads ids, which are often dense, over the shards
 // (Fibonacci hashing).
 func (c *Cache) shardOf(id inventory.ProductID) *shard {
-	return &c.shards[(uint64(id)*0x9E3779B97F4A7C15)>>(64-shardBits)]
+	return &c.shards[shardIndex(id)]
+}
+
+// shardIndex is the index of id's shard.
+func shardIndex(id inventory.ProductID) uint8 {
+	return uint8((uint64(id) * 0x9E3779B97F4A7C15) >> (64 - shardBits))
 }
 
 // Get appends the entry for id to dst.
