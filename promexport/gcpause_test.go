@@ -1,4 +1,4 @@
-package main
+package promexport
 
 import (
 	"math"
@@ -36,7 +36,7 @@ func TestGCPauseCollectorCountsPauses(t *testing.T) {
 	read := func() *dto.Histogram {
 		t.Helper()
 		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(newGCPauseCollector())
+		reg.MustRegister(NewGCPauseCollector())
 		mfs, err := reg.Gather()
 		if err != nil {
 			t.Fatal(err)
