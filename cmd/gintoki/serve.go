@@ -3,18 +3,15 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/gintoki/gintoki/app"
 	"github.com/gintoki/gintoki/cache"
@@ -178,62 +175,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 		listening(httpLn.Addr().String(), grpcLn.Addr().String(), admin.addr())
 	}
 
-	// The node runs until the signal's drain is over (ctx, then
-	// --drain-delay) or one of its parts fails.
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRun()
-	g, gctx := errgroup.WithContext(runCtx)
-	// Before the drain's goroutine starts: it reads what reporter sets.
-	report := dr.reporter(func(ok bool) {
-		ready.Report(ok)
-		gapi.SetServing(ok)
-	})
-	g.Go(func() error { dr.run(ctx.Done(), gctx.Done(), hsrv, log); stopRun(); return nil })
-	if consumer != nil {
-		g.Go(func() error { return consumer.Run(gctx) })
-		g.Go(func() error { return cfg.Kafka.checkKafka(gctx, strings.Split(cfg.Brokers, ","), log) })
-	}
-	g.Go(func() error {
-		// The warm runs once the directory is loaded, so after the consumer
-		// attached: every change after a warm snapshot is consumed, and the
-		// consumer applies changes while the warm loads (docs/consistency.md,
-		// "Warm start").
-		if err := startService(gctx, svc, consumer, log); err != nil || !svc.Started() {
-			return err
-		}
-		warm.run(gctx)
-		return nil
-	})
-	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error { fresh.Watch(gctx, healthInterval, report); return nil })
-	if inspector != nil {
-		g.Go(func() error { inspector.Run(gctx); return nil })
-	}
-	if tlsr != nil {
-		g.Go(func() error { return tlsr.Run(gctx, cfg.API.TLSReload) })
-	}
-	g.Go(func() error { return admin.serve(gctx) })
-	g.Go(func() error {
-		if err := serveHTTP(hsrv, httpLn); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("HTTP server: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		if err := gsrv.Serve(grpcLn); err != nil {
-			return fmt.Errorf("gRPC server: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		shutdownServers(gapi, gsrv, hsrv, cfg.ShutdownTimeout, log)
-		return nil
-	})
-	err = g.Wait()
-	if err != nil {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return (&servingNode{
+		cfg: cfg, log: log, svc: svc, consumer: consumer, warm: warm, fresh: fresh, inspector: inspector, tlsr: tlsr,
+		ready: ready, drain: dr, gapi: gapi, gsrv: gsrv, hsrv: hsrv, httpLn: httpLn, grpcLn: grpcLn, admin: admin,
+	}).run(ctx)
 }
