@@ -68,4 +68,5 @@ func TestGCPauseCollectorCountsPauses(t *testing.T) {
 	if after.GetSampleSum() <= 0 {
 		t.Errorf("sum = %g, want > 0", after.GetSampleSum())
 	}
+	lint(t, NewGCPauseCollector())
 }
