@@ -263,9 +263,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	}
 	admin, err := listenAdmin(cfg.AdminAddr, nil, log) // no cache: pprof only
 	if err != nil {
-		if endpoint.ln != nil {
-			endpoint.ln.Close()
-		}
+		endpoint.close()
 		return err
 	}
 	if a := endpoint.addr(); a != "" {

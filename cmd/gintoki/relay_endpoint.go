@@ -68,6 +68,13 @@ func (e relayEndpoint) addr() string {
 	return e.ln.Addr().String()
 }
 
+// close releases the listener of an endpoint that will not serve.
+func (e relayEndpoint) close() {
+	if e.ln != nil {
+		e.ln.Close()
+	}
+}
+
 // serve serves until ctx ends, then shuts the server down, giving
 // requests in progress 5 s, and returns once it is down. It returns an
 // error if the server fails before.

@@ -157,6 +157,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	gapi := grpcapi.New(reader, grpcapi.Config{Format: formatProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
 	gsrv, err := gapi.NewGRPCServer(grpcServerOptions(tlsr)...)
 	if err != nil {
+		httpLn.Close()
+		grpcLn.Close()
+		admin.close()
 		return err
 	}
 	hapi := httpapi.New(reader, httpapi.Config{
