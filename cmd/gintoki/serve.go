@@ -72,8 +72,29 @@ func runServe(ctx context.Context, args []string, lookupEnv func(string) (string
 // listening is not nil it receives the bound addresses (for tests; adminAddr
 // is empty without --admin-addr).
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening func(httpAddr, grpcAddr, adminAddr string)) error {
-	reg := prometheus.NewRegistry()
+	n, err := newServingNode(cfg, log, prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	log.Info("serving", "http", n.httpLn.Addr().String(), "grpc", n.grpcLn.Addr().String(), "tls", n.tlsr != nil,
+		"mtls", cfg.API.TLS.ClientCAFile != "", "admin", n.admin.addr(), "cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
+	if listening != nil {
+		listening(n.httpLn.Addr().String(), n.grpcLn.Addr().String(), n.admin.addr())
+	}
+	return n.run(ctx)
+}
 
+// newServingNode builds the parts of a node from cfg, registers their
+// metrics in reg and binds the listeners; nothing runs yet. On an error,
+// what was built is released.
+func newServingNode(cfg serveConfig, log *slog.Logger, reg *prometheus.Registry) (n *servingNode, err error) {
+	n = &servingNode{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
 	pool := cfg.FillQueries + 3 // fills, plus readiness pings, upkeep probes and the inspector
 	if cfg.NoCache {
 		pool = 0 // the store's default: every request is a query
@@ -81,16 +102,16 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	store, err := mysql.Open(mysql.Config{DSN: cfg.DBDSN, StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable,
 		MaxOpenConns: pool}, log, reg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
+	n.store = store
 	c, err := cache.New(cfg.CacheBytes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	renderers := []app.Renderer{formatProto: grpcapi.ProtoRenderer{}, formatJSON: httpapi.JSONRenderer{}}
 	svc := app.New(store, c, renderers, app.Config{MaxBatch: cfg.MaxBatch, LoadTimeout: cfg.LoadTimeout, Loaders: cfg.FillQueries}, log)
-	defer svc.Close()
+	n.svc = svc
 	// What the transports read: the cached service, or with --no-cache the
 	// database itself.
 	var reader app.Reader = svc
@@ -99,87 +120,61 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	}
 
 	applyDelay := promexport.NewChangeApplyDelay()
-	var (
-		consumer *kafka.Consumer
-		feed     *app.Feed
-	)
+	var feed *app.Feed
 	if !cfg.NoCache {
 		feed = app.NewFeed(svc, debezium.Decoder{StockTable: cfg.StockTable, WarehouseTable: cfg.WarehouseTable},
 			app.FeedConfig{ObserveDelay: applyDelay.ObserveDuration, Reason: decodeReason}, log)
-		consumer, err = kafka.NewConsumer(kafka.ConsumerConfig{
+		n.consumer, err = kafka.NewConsumer(kafka.ConsumerConfig{
 			Brokers: strings.Split(cfg.Brokers, ","), Topics: cfg.topics(), ReplayWindow: cfg.ReplayWindow,
 			ProbeInterval: probeInterval(cfg.MaxStaleness), SourceTime: feed.SourceTime, Security: cfg.Kafka.security(), Logger: log,
 		}, feed.Handle)
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	warm, err := newWarmer(cfg, svc, store, c, log)
-	if err != nil {
-		return err
+	if n.warm, err = newWarmer(cfg, svc, store, c, log); err != nil {
+		return nil, err
 	}
-	fresh, err := newFreshness(cfg, svc, store, consumer, feed, warm.progress, log)
-	if err != nil {
-		return err
+	if n.fresh, err = newFreshness(cfg, svc, store, n.consumer, feed, n.warm.progress, log); err != nil {
+		return nil, err
 	}
-	ready := new(promexport.Readiness)
-	dr := &drain{delay: cfg.DrainDelay}
-	var inspector *app.Inspector
+	n.ready = new(promexport.Readiness)
+	n.drain = &drain{delay: cfg.DrainDelay}
 	if !cfg.NoCache && cfg.InspectRate > 0 {
-		if inspector, err = app.NewInspector(store, c, fresh, app.InspectorConfig{Rate: cfg.InspectRate, LoadTimeout: cfg.LoadTimeout}, log); err != nil {
-			return err
+		if n.inspector, err = app.NewInspector(store, c, n.fresh, app.InspectorConfig{Rate: cfg.InspectRate, LoadTimeout: cfg.LoadTimeout}, log); err != nil {
+			return nil, err
 		}
 	}
 	reg.MustRegister(promexport.ServeCollectors(promexport.ServeParts{
-		Service: svc, Cache: c, Freshness: fresh, Readiness: ready, ApplyDelay: applyDelay,
-		Feed: feed, Consumer: consumer, RejectReasons: rejectReasons, Warm: warm.progress, Inspector: inspector,
+		Service: svc, Cache: c, Freshness: n.fresh, Readiness: n.ready, ApplyDelay: applyDelay,
+		Feed: feed, Consumer: n.consumer, RejectReasons: rejectReasons, Warm: n.warm.progress, Inspector: n.inspector,
 	})...)
 
-	tlsr, err := cfg.API.tlsReloader(log)
-	if err != nil {
-		return err
+	if n.tlsr, err = cfg.API.tlsReloader(log); err != nil {
+		return nil, err
 	}
-	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen HTTP: %w", err)
+	if n.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen HTTP: %w", err)
 	}
-	grpcLn, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		httpLn.Close()
-		return fmt.Errorf("listen gRPC: %w", err)
+	if n.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen gRPC: %w", err)
 	}
-	admin, err := listenAdmin(cfg.API.AdminAddr, c.IDs(), log)
-	if err != nil {
-		httpLn.Close()
-		grpcLn.Close()
-		return err
+	if n.admin, err = listenAdmin(cfg.API.AdminAddr, c.IDs(), log); err != nil {
+		return nil, err
 	}
-	gapi := grpcapi.New(reader, grpcapi.Config{Format: formatProto, Stale: fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
-	gsrv, err := gapi.NewGRPCServer(grpcServerOptions(tlsr)...)
-	if err != nil {
-		httpLn.Close()
-		grpcLn.Close()
-		admin.close()
-		return err
+	n.gapi = grpcapi.New(reader, grpcapi.Config{Format: formatProto, Stale: n.fresh.Stale, Reflection: cfg.API.GRPCReflection, Limits: cfg.API.grpcLimits()}, log, reg)
+	if n.gsrv, err = n.gapi.NewGRPCServer(grpcServerOptions(n.tlsr)...); err != nil {
+		return nil, err
 	}
 	hapi := httpapi.New(reader, httpapi.Config{
-		Format: formatJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: dr.ready(fresh.Ready), Stale: fresh.Stale,
+		Format: formatJSON, MaxBodyBytes: cfg.API.MaxBodyBytes, AccessLogEvery: cfg.AccessLogEvery, Ready: n.drain.ready(n.fresh.Ready), Stale: n.fresh.Stale,
 		Gatherer: reg,
 	}, log, reg)
 	var httpTLS *tls.Config
-	if tlsr != nil {
-		httpTLS = tlsr.ServerConfig()
+	if n.tlsr != nil {
+		httpTLS = n.tlsr.ServerConfig()
 	}
-	hsrv := hapi.NewHTTPServer(cfg.API.HTTP, httpTLS, log)
-	hsrv.Handler = dr.closing(hsrv.Handler)
-	log.Info("serving", "http", httpLn.Addr().String(), "grpc", grpcLn.Addr().String(), "tls", tlsr != nil,
-		"mtls", cfg.API.TLS.ClientCAFile != "", "admin", admin.addr(), "cache_bytes", cfg.CacheBytes, "no_cache", cfg.NoCache, "topics", cfg.topics())
-	if listening != nil {
-		listening(httpLn.Addr().String(), grpcLn.Addr().String(), admin.addr())
-	}
-
-	return (&servingNode{
-		cfg: cfg, log: log, svc: svc, consumer: consumer, warm: warm, fresh: fresh, inspector: inspector, tlsr: tlsr,
-		ready: ready, drain: dr, gapi: gapi, gsrv: gsrv, hsrv: hsrv, httpLn: httpLn, grpcLn: grpcLn, admin: admin,
-	}).run(ctx)
+	n.hsrv = hapi.NewHTTPServer(cfg.API.HTTP, httpTLS, log)
+	n.hsrv.Handler = n.drain.closing(n.hsrv.Handler)
+	return n, nil
 }

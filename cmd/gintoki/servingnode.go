@@ -15,6 +15,7 @@ import (
 	"github.com/gintoki/gintoki/app"
 	"github.com/gintoki/gintoki/grpcapi"
 	"github.com/gintoki/gintoki/kafka"
+	"github.com/gintoki/gintoki/mysql"
 	"github.com/gintoki/gintoki/promexport"
 	"github.com/gintoki/gintoki/tlsconfig"
 )
@@ -24,6 +25,7 @@ import (
 type servingNode struct {
 	cfg       serveConfig
 	log       *slog.Logger
+	store     *mysql.Store
 	svc       *app.Service
 	consumer  *kafka.Consumer // nil without a change stream
 	warm      *warmer
@@ -38,6 +40,24 @@ type servingNode struct {
 	httpLn    net.Listener
 	grpcLn    net.Listener
 	admin     adminServer
+}
+
+// close releases what newServingNode built: listeners that were never
+// served, the service's loads, the database pool. Call it after run, or
+// instead of it.
+func (n *servingNode) close() {
+	for _, ln := range []net.Listener{n.httpLn, n.grpcLn} {
+		if ln != nil {
+			ln.Close() // already closed by their servers after run
+		}
+	}
+	n.admin.close()
+	if n.svc != nil {
+		n.svc.Close()
+	}
+	if n.store != nil {
+		n.store.Close()
+	}
 }
 
 // run runs every part of the node under one errgroup until the signal's
