@@ -48,6 +48,13 @@ func (a adminServer) addr() string {
 	return a.ln.Addr().String()
 }
 
+// close releases the listener of a server that will not serve.
+func (a adminServer) close() {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+}
+
 // serve serves until ctx ends, then closes the server: profiles in
 // progress are cut, they are no one's traffic.
 func (a adminServer) serve(ctx context.Context) error {

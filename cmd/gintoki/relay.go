@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gintoki/gintoki/binlog"
 	"github.com/gintoki/gintoki/debezium"
 	"github.com/gintoki/gintoki/kafka"
+	"github.com/gintoki/gintoki/promexport"
 	"github.com/gintoki/gintoki/relay"
 )
 
@@ -209,11 +210,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		return err
 	}
 	defer pub.Close() // after Run, which waits for what is in flight
-	delay := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "gintoki_relay_commit_to_ack_seconds",
-		Help:    "Time from a transaction's commit to the broker's acknowledgement of its last message.",
-		Buckets: []float64{.001, .0025, .005, .0075, .01, .015, .02, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-	})
+	ackDelay := promexport.NewRelayAckDelay()
 	heartbeat := cfg.Heartbeat
 	if heartbeat == 0 {
 		heartbeat = -1 // off
@@ -247,7 +244,7 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 		Lock:              lock,
 		Logger:            log,
 		HeartbeatInterval: heartbeat,
-		AckDelay:          func(d time.Duration) { delay.Observe(d.Seconds()) },
+		AckDelay:          ackDelay.ObserveDuration,
 	})
 	if err != nil {
 		return err
@@ -258,32 +255,44 @@ func relayUntilDone(ctx context.Context, cfg relayConfig, log *slog.Logger, list
 	log.Info("relay configured", "db_addr", cfg.DBAddr, "database", cfg.Database, "tables", splitCommaList(cfg.Tables),
 		"brokers", cfg.Brokers, "topic_prefix", cfg.TopicPrefix, "relay_name", cfg.name(),
 		"checkpoint_topic", cfg.CheckpointTopic, "leader_lock", lockName(cfg.name()), "failover_timeout", cfg.LockTimeout)
-	if cfg.MetricsAddr != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), delay)
-		registerRelayStats(reg, r.Stats())
-		stop, addr, err := serveRelayMetrics(cfg.MetricsAddr, reg, r.Stats(), lock, log)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		log.Info("relay metrics", "addr", addr)
-		if listening != nil {
-			listening(addr)
-		}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(promexport.RelayCollectors(r.Stats(), ackDelay)...)
+	endpoint, err := listenRelayEndpoint(cfg.MetricsAddr, reg, r.Stats(), lock, log)
+	if err != nil {
+		return err
 	}
 	admin, err := listenAdmin(cfg.AdminAddr, nil, log) // no cache: pprof only
 	if err != nil {
+		endpoint.close()
 		return err
+	}
+	if a := endpoint.addr(); a != "" {
+		log.Info("relay metrics", "addr", a)
+		if listening != nil {
+			listening(a)
+		}
 	}
 	if a := admin.addr(); a != "" {
 		log.Info("relay admin (pprof)", "addr", a)
 	}
-	// The admin server is owned here: it stops when Run has returned.
-	adminCtx, stopAdmin := context.WithCancel(ctx)
-	adminDone := make(chan error, 1)
-	go func() { adminDone <- admin.serve(adminCtx) }()
-	runErr := r.Run(ctx)
-	stopAdmin()
-	return errors.Join(runErr, <-adminDone)
+	return runServing(ctx, r.Run, endpoint.serve, admin.serve)
+}
+
+// runServing runs run under an errgroup together with the servers that
+// watch it. The servers stop once run has returned, not before, so that
+// the relay can be watched while it stops (waits for the broker and saves
+// its position). A server that fails ends run's context: run then stops
+// as on a signal, and the server's error is returned.
+func runServing(ctx context.Context, run func(context.Context) error, servers ...func(context.Context) error) error {
+	serversCtx, stopServers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServers()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer stopServers()
+		return run(gctx)
+	})
+	for _, serve := range servers {
+		g.Go(func() error { return serve(serversCtx) })
+	}
+	return g.Wait()
 }

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/gintoki/gintoki/app"
 	"github.com/gintoki/gintoki/cache"
 	"github.com/gintoki/gintoki/inventory"
@@ -206,22 +204,4 @@ func newWarmer(cfg serveConfig, svc *app.Service, lister app.ProductLister, c *c
 		}
 	}
 	return w, nil
-}
-
-// watchWarm exports the warm start's progress; with --warm off (progress
-// nil) the series exist and stay 0.
-func (m *serveMetrics) watchWarm(reg prometheus.Registerer, progress *app.WarmProgress) {
-	p := progress
-	if p == nil {
-		p = new(app.WarmProgress)
-		p.Done.Store(true)
-	}
-	gaugeFunc(reg, "gintoki_warming", "1 while the node warms its cache before reporting ready (--warm); /readyz answers \"warming\" meanwhile.",
-		func() float64 { return bool01(!p.Done.Load()) })
-	counterFunc(reg, "gintoki_warm_products_loaded_total", "Products the warm start has read into the cache (found or not, already cached ones included).",
-		func() float64 { return float64(p.Loaded.Load()) })
-	gaugeFunc(reg, "gintoki_warm_target_products", "Products the warm start is to read, when known (a key list: file: or peer:); 0 when it warms every product.",
-		func() float64 { return float64(p.Target.Load()) })
-	gaugeFunc(reg, "gintoki_warm_seconds", "How long the warm start has run, or ran (0: never began).",
-		func() float64 { return p.Elapsed().Seconds() })
 }

@@ -1,4 +1,4 @@
-package main
+package promexport
 
 import (
 	"math"
@@ -36,7 +36,7 @@ func TestGCPauseCollectorCountsPauses(t *testing.T) {
 	read := func() *dto.Histogram {
 		t.Helper()
 		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(newGCPauseCollector())
+		reg.MustRegister(NewGCPauseCollector())
 		mfs, err := reg.Gather()
 		if err != nil {
 			t.Fatal(err)
@@ -68,4 +68,5 @@ func TestGCPauseCollectorCountsPauses(t *testing.T) {
 	if after.GetSampleSum() <= 0 {
 		t.Errorf("sum = %g, want > 0", after.GetSampleSum())
 	}
+	lint(t, NewGCPauseCollector())
 }

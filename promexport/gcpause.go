@@ -1,4 +1,4 @@
-package main
+package promexport
 
 import (
 	"math"
@@ -21,17 +21,18 @@ var gcPauseBounds = []float64{
 	.001, .0015, .002, .003, .005, .01, .025, .05, .1,
 }
 
-// gcPauseCollector exports the runtime's GC pause histogram as
+// GCPauseCollector exports the runtime's GC pause histogram as
 // gintoki_gc_pause_seconds, read at scrape time.
-type gcPauseCollector struct {
+type GCPauseCollector struct {
 	desc *prometheus.Desc
 
 	mu     sync.Mutex // guards sample
 	sample []metrics.Sample
 }
 
-func newGCPauseCollector() *gcPauseCollector {
-	return &gcPauseCollector{
+// NewGCPauseCollector returns the collector of gintoki_gc_pause_seconds.
+func NewGCPauseCollector() *GCPauseCollector {
+	return &GCPauseCollector{
 		desc: prometheus.NewDesc("gintoki_gc_pause_seconds",
 			"Stop-the-world GC pauses since the process started (runtime/metrics "+gcPauseMetric+"), "+
 				"each counted in the first bucket at or above the upper edge of its runtime bucket (~6% wide); "+
@@ -40,9 +41,11 @@ func newGCPauseCollector() *gcPauseCollector {
 	}
 }
 
-func (c *gcPauseCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+// Describe implements prometheus.Collector.
+func (c *GCPauseCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
-func (c *gcPauseCollector) Collect(ch chan<- prometheus.Metric) {
+// Collect implements prometheus.Collector.
+func (c *GCPauseCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	metrics.Read(c.sample)
 	v := c.sample[0].Value
