@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -82,8 +83,12 @@ func (n *servingNode) run(ctx context.Context) error {
 		// attached: every change after a warm snapshot is consumed, and the
 		// consumer applies changes while the warm loads (docs/consistency.md,
 		// "Warm start").
-		if err := startService(gctx, n.svc, n.consumer, n.log); err != nil || !n.svc.Started() {
-			return err
+		var attached <-chan struct{}
+		if n.consumer != nil {
+			attached = n.consumer.Attached()
+		}
+		if n.svc.StartRetrying(gctx, attached, startRetry); !n.svc.Started() {
+			return nil // stopped first
 		}
 		n.warm.run(gctx)
 		return nil
@@ -120,3 +125,7 @@ func (n *servingNode) run(ctx context.Context) error {
 	n.log.Info("stopped")
 	return nil
 }
+
+// startRetry is how often a starting node tries again to load the
+// warehouse directory while the database does not answer.
+const startRetry = 500 * time.Millisecond
