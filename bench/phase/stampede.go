@@ -32,10 +32,10 @@ func (b *Env) stampedePhase(ctx context.Context) *report.Stampede {
 		return fail(err)
 	}
 	rep.SelfEffect = s2 - s1
-	// The node probes the database once a second (its upkeep); those are
-	// counted by the node itself and subtracted exactly, so the background
-	// rate measured here is the other clients' only.
-	m0, err := probe.Scrape(ctx, b.client, base+"/metrics")
+	// The nodes probe the database once a second (their upkeep); those
+	// are counted by the nodes themselves and subtracted exactly, so the
+	// background rate measured here is the other clients' only.
+	p0, err := b.nodeProbes(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -45,11 +45,11 @@ func (b *Env) stampedePhase(ctx context.Context) *report.Stampede {
 	if err != nil {
 		return fail(err)
 	}
-	m1, err := probe.Scrape(ctx, b.client, base+"/metrics")
+	p1, err := b.nodeProbes(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	probes := nodeProbes(m1) - nodeProbes(m0)
+	probes := p1 - p0
 	rep.Background = max(0, (float64(s3-s2-rep.SelfEffect)-probes)/time.Since(t0).Seconds())
 
 	client := newHTTPClient(concurrency)
@@ -80,6 +80,10 @@ func (b *Env) stampede(ctx context.Context, client *http.Client, base string, id
 	if err != nil {
 		return r, err
 	}
+	p0, err := b.nodeProbes(ctx)
+	if err != nil {
+		return r, err
+	}
 	c0, err := probe.ComSelect(ctx, b.db)
 	if err != nil {
 		return r, err
@@ -106,8 +110,12 @@ func (b *Env) stampede(ctx context.Context, client *http.Client, base string, id
 	if err != nil {
 		return r, err
 	}
+	p1, err := b.nodeProbes(ctx)
+	if err != nil {
+		return r, err
+	}
 	r.Selects = c1 - c0
-	r.Probes = nodeProbes(m1) - nodeProbes(m0)
+	r.Probes = p1 - p0
 	r.Net = float64(r.Selects-rep.SelfEffect) - r.Probes - rep.Background*r.Elapsed.Seconds()
 	l0, _ := m0.Value("gintoki_db_loads_total")
 	l1, _ := m1.Value("gintoki_db_loads_total")
@@ -117,8 +125,22 @@ func (b *Env) stampede(ctx context.Context, client *http.Client, base string, id
 	return r, nil
 }
 
-// nodeProbes is the node's count of its warehouse loads: the upkeep probe
-// and directory refreshes, which are not fills.
-func nodeProbes(m probe.Metrics) float64 {
-	return m.HistCount("gintoki_db_load_duration_seconds", "kind", "warehouses")
+// nodeProbes is the count of warehouse loads of every node the benchmark
+// runs (the cached service and, when it runs, the database-only one), as
+// the nodes count them: their upkeep probes and directory refreshes, which
+// are not fills.
+func (b *Env) nodeProbes(ctx context.Context) (float64, error) {
+	urls := []string{"http://" + b.addrs.HTTP + "/metrics"}
+	if b.noCache != nil {
+		urls = append(urls, "http://"+b.addrs.NoCacheHTTP+"/metrics")
+	}
+	var n float64
+	for _, u := range urls {
+		m, err := probe.Scrape(ctx, b.client, u)
+		if err != nil {
+			return 0, err
+		}
+		n += m.HistCount("gintoki_db_load_duration_seconds", "kind", "warehouses")
+	}
+	return n, nil
 }
