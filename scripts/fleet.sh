@@ -258,8 +258,10 @@ start_lines=()
 title="Rolling restart, $(date -u '+%Y-%m-%d %H:%M UTC')"
 notes="HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') in TCP mode (leastconn; /readyz checked every 200 ms, fall 2, rise 2) in front of 3 nodes (--drain-delay $drain_delay, $warm_note, --cache-bytes 512 MiB) over $products products; restarts by SIGTERM, one node at a time; each window runs from the SIGTERM to ${settle} s after HAProxy has the node UP again; the machine has $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) when the load started."
 : >"$logs/fleet-load.log"
+# --duration is only a safety net: the script ends the load with SIGTERM
+# after the last restart, however long the warm starts take.
 start load "$logs/fleet-load.log" "$benchbin" fleet-load --addr "127.0.0.1:$proxy_port" --rate "$rate" --conns "$conns" \
-  --max-id "$products" --db-dsn "root@tcp(127.0.0.1:$db_port)/" --marks "$marks" --csv "$local_dir/latency-$stamp.csv" \
+  --duration 30m --max-id "$products" --db-dsn "root@tcp(127.0.0.1:$db_port)/" --marks "$marks" --csv "$local_dir/latency-$stamp.csv" \
   --chart "$local_dir/latency-$stamp.svg" --report "$report" --title "$title" --notes "$notes"
 load_pid=$started
 sleep 5
