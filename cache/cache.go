@@ -133,12 +133,7 @@ func (c *Cache) Read(id inventory.ProductID, r app.EntryReader) bool {
 	if !ok {
 		return false
 	}
-	off, n := place>>32, place&(1<<32-1)
-	if off+n <= uint64(len(s.ring)) {
-		r.ReadEntry(s.ring[off : off+n : off+n])
-	} else {
-		r.ReadEntry(s.appendAt(make([]byte, 0, n), off, n))
-	}
+	r.ReadEntry(s.entry(place))
 	return true
 }
 

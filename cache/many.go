@@ -27,7 +27,8 @@ var touchSink atomic.Uint32
 //
 //  1. takes the read lock of every shard the ids live in, once each, in
 //     increasing shard order (so that two batches never wait on each
-//     other, and a writer waits for at most one batch);
+//     other, and a writer waits only for the batches already reading its
+//     shard);
 //  2. looks every id up, then reads the first byte of every entry found:
 //     loops of independent loads, which the processor keeps in flight
 //     together;
@@ -67,13 +68,7 @@ func (c *Cache) ReadMany(ids []inventory.ProductID, r app.ManyEntryReader) {
 		if place == noPlace {
 			continue
 		}
-		s := &c.shards[shardOf[i]]
-		off, n := place>>32, place&(1<<32-1)
-		if off+n <= uint64(len(s.ring)) {
-			r.ReadEntryAt(i, s.ring[off:off+n:off+n])
-		} else {
-			r.ReadEntryAt(i, s.appendAt(make([]byte, 0, n), off, n))
-		}
+		r.ReadEntryAt(i, c.shards[shardOf[i]].entry(place))
 	}
 }
 

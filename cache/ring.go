@@ -25,6 +25,17 @@ func (s *shard) appendAt(dst []byte, off, n uint64) []byte {
 	return append(dst, s.ring[:n-(uint64(len(s.ring))-off)]...)
 }
 
+// entry returns the entry at place (an index value) where the ring holds
+// it, or, for an entry that wraps around the ring's end (one per lap of
+// the ring at most), a copy.
+func (s *shard) entry(place uint64) []byte {
+	off, n := place>>32, place&(1<<32-1)
+	if off+n <= uint64(len(s.ring)) {
+		return s.ring[off : off+n : off+n]
+	}
+	return s.appendAt(make([]byte, 0, n), off, n)
+}
+
 // writeAt writes b at log position pos, wrapping around the ring's end.
 func (s *shard) writeAt(pos uint64, b []byte) {
 	n := copy(s.ring[pos%uint64(len(s.ring)):], b)

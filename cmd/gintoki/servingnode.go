@@ -87,8 +87,9 @@ func (n *servingNode) run(ctx context.Context) error {
 		if n.consumer != nil {
 			attached = n.consumer.Attached()
 		}
-		if n.svc.StartRetrying(gctx, attached, startRetry); !n.svc.Started() {
-			return nil // stopped first
+		n.svc.StartRetrying(gctx, attached, startRetry)
+		if !n.svc.Started() {
+			return nil // stopped before the database answered
 		}
 		n.warm.run(gctx)
 		return nil
