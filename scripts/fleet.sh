@@ -19,14 +19,14 @@
 #
 # Everything it started is stopped on exit (also on Ctrl-C), by pid.
 #
-# Environment (defaults in brackets): FLEET_RATE [2000] requests/s and
+# Environment (defaults in brackets): FLEET_RATE [1000] requests/s and
 # FLEET_CONNS [64] connections of the load; FLEET_PRODUCTS [1000000];
 # FLEET_DRAIN_DELAY [2s] the nodes' --drain-delay; FLEET_STEADY [20]
 # seconds of steady state before the restarts, FLEET_SETTLE [5] seconds
 # after each node is back, FLEET_TAIL [15] seconds of steady state after
 # the last; FLEET_WARM [all] the nodes' --warm, when the binary has it;
 # FLEET_REPORT [.local/fleet/report.md] the report file (appended to);
-# FLEET_WARM_RATE [40000] the nodes' --warm-rate, products per second (0:
+# FLEET_WARM_RATE [20000] the nodes' --warm-rate, products per second (0:
 # no bound). All nodes share this machine's 2 cores with MariaDB, HAProxy
 # and the load, so a warming node's CPU, and the database's, is taken
 # from the peers serving the load; the bound keeps a warm from crowding
@@ -52,7 +52,7 @@ stats_port=$((base + 1))
 db_port=$((base + 6))
 relay_metrics=127.0.0.1:$((base + 8))
 broker_port=$((base + 9))
-rate=${FLEET_RATE:-2000}
+rate=${FLEET_RATE:-1000}
 conns=${FLEET_CONNS:-64}
 products=${FLEET_PRODUCTS:-1000000}
 drain_delay=${FLEET_DRAIN_DELAY:-2s}
@@ -60,7 +60,7 @@ steady=${FLEET_STEADY:-20}
 settle=${FLEET_SETTLE:-5}
 tail_time=${FLEET_TAIL:-15}
 warm=${FLEET_WARM:-all}
-warm_rate=${FLEET_WARM_RATE:-40000}
+warm_rate=${FLEET_WARM_RATE:-20000}
 report=${FLEET_REPORT:-$local_dir/report.md}
 database=inventory_1m
 prefix=fleet

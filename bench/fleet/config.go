@@ -2,8 +2,8 @@
 // a rolling restart (scripts/fleet.sh restarts the nodes; docs/fleet.md):
 // an open-loop load through the proxy in front of the nodes, recorded
 // request by request, cut into the steady state and the restart windows
-// that the script's marks file names, with the database's query rate in
-// each, rendered as Markdown, CSV and a latency chart.
+// that the script's marks file names, with the database's query rate and
+// the machine's CPU in each, rendered as Markdown, CSV and a latency chart.
 //
 // It imports loadgen, probe, stack, stats and chart of the harness, never
 // phase or report (the benchmark report's), and no package of the service.
@@ -39,7 +39,7 @@ type Config struct {
 // Flags registers the flags of `gintoki-bench fleet-load` on fs, into c.
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "", "host:port to load (the proxy in front of the nodes)")
-	fs.IntVar(&c.Rate, "rate", 2000, "requests per second, open loop")
+	fs.IntVar(&c.Rate, "rate", 1000, "requests per second, open loop")
 	fs.IntVar(&c.Conns, "conns", 64, "keep-alive connections (the bounded client pool); each sends rate/conns requests per second")
 	fs.DurationVar(&c.Duration, "duration", 5*time.Minute, "longest run; SIGINT/SIGTERM ends it earlier and the report is written")
 	fs.IntVar(&c.MaxID, "max-id", 1_000_000, "random product ids in 1..N: GET /v1/products/{id}/inventory")

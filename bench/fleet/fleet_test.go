@@ -29,7 +29,7 @@ func TestParseMarks(t *testing.T) {
 // A load of 10 s at 10 requests per second: 100 ms of latency, except
 // inside node1's restart (seconds 4 to 6), where it is 400 ms and one
 // request fails.
-func fleetFixture() (samples []loadgen.Sample, start time.Time, events []fleetEvent, db []probe.DBStatus) {
+func fleetFixture() (samples []loadgen.Sample, start time.Time, events []fleetEvent, db []probe.DBStatus, cpu []probe.CPUTimes) {
 	start = time.UnixMilli(1_000_000)
 	at := func(sec float64) time.Time { return start.Add(time.Duration(sec * float64(time.Second))) }
 	for i := range 100 {
@@ -58,12 +58,24 @@ func fleetFixture() (samples []loadgen.Sample, start time.Time, events []fleetEv
 			q += 100
 		}
 	}
-	return samples, start, events, db
+	// The machine's CPU: 40% busy, 90% during the restart (readings at
+	// 4.5 s and 5.5 s).
+	var busy, total float64
+	for sec := 0; sec <= 10; sec++ {
+		cpu = append(cpu, probe.CPUTimes{At: at(float64(sec) + 0.5), Busy: busy, Total: total})
+		total += 200
+		if sec >= 4 && sec < 5 {
+			busy += 180
+		} else {
+			busy += 80
+		}
+	}
+	return samples, start, events, db, cpu
 }
 
 func TestAnalyseFleet(t *testing.T) {
-	samples, start, events, db := fleetFixture()
-	rep, err := analyseFleet(samples, start, events, db)
+	samples, start, events, db, cpu := fleetFixture()
+	rep, err := analyseFleet(samples, start, events, db, cpu)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +103,15 @@ func TestAnalyseFleet(t *testing.T) {
 	if !rep.Steady.DBOK || rep.Steady.Questions != 100 {
 		t.Errorf("database in the steady state: %+v", rep.Steady)
 	}
+	if rep.AllRestarts.CPUBusy != 0.9 || rep.Steady.CPUBusy != 0.4 {
+		t.Errorf("machine CPU busy: %v in the restart, %v in the steady state; want 0.9 and 0.4", rep.AllRestarts.CPUBusy, rep.Steady.CPUBusy)
+	}
 	m := rep.misses()
 	if len(m) != 2 || !strings.Contains(m[0], "failed requests: 1 of 100") || !strings.Contains(m[1], "4.00×") {
 		t.Errorf("misses %q", m)
 	}
 	md := rep.Markdown()
-	for _, want := range []string{"| restart of node1 | 2.0 s | 20 | 1 | 1 | 400.00 ms |", "**MISSED**", "5.00× (500 against 100"} {
+	for _, want := range []string{"| restart of node1 | 2.0 s | 20 | 1 | 1 | 400.00 ms |", "| 500 | 250 | 90% |", "**MISSED**", "5.00× (500 against 100"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
@@ -122,9 +137,9 @@ func TestFleetWindowsRejectsUnpairedMarks(t *testing.T) {
 }
 
 func TestWriteFleetCSV(t *testing.T) {
-	samples, start, events, db := fleetFixture()
+	samples, start, events, db, cpu := fleetFixture()
 	var b bytes.Buffer
-	if err := writeFleetCSV(&b, samples, start, time.Second, events, db); err != nil {
+	if err := writeFleetCSV(&b, samples, start, time.Second, events, db, cpu); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&b).ReadAll()
@@ -135,11 +150,11 @@ func TestWriteFleetCSV(t *testing.T) {
 		t.Fatalf("%d rows:\n%q", len(rows), rows)
 	}
 	// Second 4: 10 requests at 400 ms, in node1's restart; the database
-	// rate between the readings at 4.5 s and 5.5 s.
-	if r := rows[5]; r[0] != "4.000" || r[2] != "10" || r[6] != "400.000" || r[8] != "500.000" || r[10] != "restart node1" {
+	// rate and the machine's CPU between the readings at 4.5 s and 5.5 s.
+	if r := rows[5]; r[0] != "4.000" || r[2] != "10" || r[6] != "400.000" || r[8] != "500.000" || r[10] != "90.0" || r[11] != "restart node1" {
 		t.Errorf("second 4: %q", r)
 	}
-	if r := rows[2]; r[10] != "steady" || r[6] != "100.000" {
+	if r := rows[2]; r[11] != "steady" || r[6] != "100.000" || r[10] != "40.0" {
 		t.Errorf("second 1: %q", r)
 	}
 }

@@ -166,3 +166,29 @@ func dbRates(readings []probe.DBStatus, spans []span) (questions, selects float6
 	}
 	return dq / dt.Seconds(), ds / dt.Seconds(), true
 }
+
+// cpuBusy returns the share of the machine's CPU time that was busy inside
+// spans, from the first to the last reading inside each; -1 when no span
+// holds two readings.
+func cpuBusy(readings []probe.CPUTimes, spans []span) float64 {
+	var busy, total float64
+	for _, sp := range spans {
+		var first, last *probe.CPUTimes
+		for i := range readings {
+			if r := &readings[i]; sp.contains(r.At) {
+				if first == nil {
+					first = r
+				}
+				last = r
+			}
+		}
+		if first != nil && last != first {
+			busy += last.Busy - first.Busy
+			total += last.Total - first.Total
+		}
+	}
+	if total <= 0 {
+		return -1
+	}
+	return busy / total
+}

@@ -21,6 +21,7 @@ type fleetWindow struct {
 	loadgen.LatencyStats
 	Questions, Selects float64 // database statements and SELECTs per second
 	DBOK               bool    // the database rates were measured
+	CPUBusy            float64 // share of the machine's CPU time busy (0 to 1), -1 if not measured
 	Events             []string
 }
 
@@ -42,7 +43,7 @@ type fleetReport struct {
 
 // analyseFleet cuts the load's samples and the database's readings into
 // the steady state and the restart windows the events mark.
-func analyseFleet(samples []loadgen.Sample, start time.Time, events []fleetEvent, db []probe.DBStatus) (fleetReport, error) {
+func analyseFleet(samples []loadgen.Sample, start time.Time, events []fleetEvent, db []probe.DBStatus, cpu []probe.CPUTimes) (fleetReport, error) {
 	var rep fleetReport
 	end := start
 	if len(samples) > 0 {
@@ -55,6 +56,7 @@ func analyseFleet(samples []loadgen.Sample, start time.Time, events []fleetEvent
 	window := func(label string, spans []span) fleetWindow {
 		w := fleetWindow{Label: label, Length: spansLength(spans), LatencyStats: loadgen.Summarise(inSpans(samples, start, spans))}
 		w.Questions, w.Selects, w.DBOK = dbRates(db, spans)
+		w.CPUBusy = cpuBusy(cpu, spans)
 		return w
 	}
 	rep.Total = loadgen.Summarise(samples)
@@ -98,15 +100,18 @@ func (r *fleetReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s\n\n", r.Title)
 	fmt.Fprintf(&b, "%s\n\n", r.Load)
-	b.WriteString("| window | length | requests | failed | retried | p50 | p99 | max | DB statements/s | DB SELECTs/s |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| window | length | requests | failed | retried | p50 | p99 | max | DB statements/s | DB SELECTs/s | machine CPU busy |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	row := func(w fleetWindow) {
-		q, s := "–", "–"
+		q, s, c := "–", "–", "–"
 		if w.DBOK {
 			q, s = fmt.Sprintf("%.0f", w.Questions), fmt.Sprintf("%.0f", w.Selects)
 		}
-		fmt.Fprintf(&b, "| %s | %.1f s | %d | %d | %d | %s | %s | %s | %s | %s |\n", w.Label, w.Length.Seconds(), w.Requests, w.Failed, w.Retried,
-			fmtMS(w.P50), fmtMS(w.P99), fmtMS(w.Max), q, s)
+		if w.CPUBusy >= 0 {
+			c = fmt.Sprintf("%.0f%%", 100*w.CPUBusy)
+		}
+		fmt.Fprintf(&b, "| %s | %.1f s | %d | %d | %d | %s | %s | %s | %s | %s | %s |\n", w.Label, w.Length.Seconds(), w.Requests, w.Failed, w.Retried,
+			fmtMS(w.P50), fmtMS(w.P99), fmtMS(w.Max), q, s, c)
 	}
 	row(r.Steady)
 	for _, w := range r.Restarts {
@@ -145,9 +150,10 @@ func (r *fleetReport) Markdown() string {
 // writeFleetCSV writes the load per window of width step: when it starts
 // (seconds from the load's start, and Unix milliseconds), the requests,
 // failures, retries and latency quantiles of the requests scheduled in it,
-// the database's statements and SELECTs per second, and the phase (steady,
-// the node restarting, or empty).
-func writeFleetCSV(w io.Writer, samples []loadgen.Sample, start time.Time, step time.Duration, events []fleetEvent, db []probe.DBStatus) error {
+// the database's statements and SELECTs per second, the share of the
+// machine's CPU time that was busy, and the phase (steady, the node
+// restarting, or empty).
+func writeFleetCSV(w io.Writer, samples []loadgen.Sample, start time.Time, step time.Duration, events []fleetEvent, db []probe.DBStatus, cpu []probe.CPUTimes) error {
 	end := start
 	if len(samples) > 0 {
 		end = start.Add(samples[len(samples)-1].At + time.Nanosecond)
@@ -157,7 +163,7 @@ func writeFleetCSV(w io.Writer, samples []loadgen.Sample, start time.Time, step 
 		return err
 	}
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"t_s", "unix_ms", "requests", "failed", "retried", "p50_ms", "p99_ms", "max_ms", "db_statements_per_s", "db_selects_per_s", "phase"})
+	_ = cw.Write([]string{"t_s", "unix_ms", "requests", "failed", "retried", "p50_ms", "p99_ms", "max_ms", "db_statements_per_s", "db_selects_per_s", "cpu_busy_pct", "phase"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	i := 0
 	for from := start; from.Before(end); from = from.Add(step) {
@@ -174,6 +180,12 @@ func writeFleetCSV(w io.Writer, samples []loadgen.Sample, start time.Time, step 
 			dt := db[k].At.Sub(db[k-1].At).Seconds()
 			q, s = f((db[k].Questions-db[k-1].Questions)/dt), f((db[k].Selects-db[k-1].Selects)/dt)
 		}
+		c := ""
+		if k := slices.IndexFunc(cpu, func(r probe.CPUTimes) bool { return !r.At.Before(to) }); k > 0 {
+			if share := probe.BusyShare(cpu[k-1], cpu[k]); share >= 0 {
+				c = strconv.FormatFloat(100*share, 'f', 1, 64)
+			}
+		}
 		phase := ""
 		mid := from.Add(step / 2)
 		for _, sp := range steady {
@@ -187,7 +199,7 @@ func writeFleetCSV(w io.Writer, samples []loadgen.Sample, start time.Time, step 
 			}
 		}
 		_ = cw.Write([]string{f(from.Sub(start).Seconds()), strconv.FormatInt(from.UnixMilli(), 10), strconv.Itoa(st.Requests),
-			strconv.Itoa(st.Failed), strconv.Itoa(st.Retried), f(stats.MS(st.P50)), f(stats.MS(st.P99)), f(stats.MS(st.Max)), q, s, phase})
+			strconv.Itoa(st.Failed), strconv.Itoa(st.Retried), f(stats.MS(st.P50)), f(stats.MS(st.P99)), f(stats.MS(st.Max)), q, s, c, phase})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

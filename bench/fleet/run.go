@@ -29,11 +29,17 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 
 	var (
-		readings []probe.DBStatus
-		dbErr    error
-		sampled  = make(chan struct{})
+		readings   []probe.DBStatus
+		dbErr      error
+		sampled    = make(chan struct{})
+		cpu        []probe.CPUTimes
+		cpuErr     error
+		cpuSampled = make(chan struct{})
 	)
 	sampleCtx, stopSampling := context.WithCancel(context.WithoutCancel(ctx))
+	// The machine's CPU: how close to saturation the load, the nodes and
+	// the warm starts drive it (Linux only; elsewhere the figure is "–").
+	go func() { cpu, cpuErr = probe.SampleCPUTimes(sampleCtx, time.Second); close(cpuSampled) }()
 	if cfg.DBDSN != "" {
 		db, err := sql.Open("mysql", cfg.DBDSN)
 		if err != nil {
@@ -64,6 +70,10 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if dbErr != nil {
 		logf("some database status readings failed: %v", dbErr)
 	}
+	<-cpuSampled
+	if cpuErr != nil {
+		logf("some CPU time readings failed: %v", cpuErr)
+	}
 	samples := tl.Samples()
 	logf("load over: %d requests, sent %.0f/s, generator %.2f cores", res.Requests, res.Sent, res.GenCores)
 
@@ -79,7 +89,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep, err := analyseFleet(samples, tl.Start(), events, readings)
+	rep, err := analyseFleet(samples, tl.Start(), events, readings, cpu)
 	if err != nil {
 		return err
 	}
@@ -93,7 +103,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 
 	if cfg.CSV != "" {
 		var b bytes.Buffer
-		if err := writeFleetCSV(&b, samples, tl.Start(), time.Second, events, readings); err != nil {
+		if err := writeFleetCSV(&b, samples, tl.Start(), time.Second, events, readings, cpu); err != nil {
 			return err
 		}
 		if err := os.WriteFile(cfg.CSV, b.Bytes(), 0o644); err != nil {

@@ -22,3 +22,23 @@ func TestParseStat(t *testing.T) {
 		t.Error("no error for a missing field")
 	}
 }
+
+func TestParseCPULine(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	ct, err := parseCPULine("cpu  100 10 50 800 20 5 5 10 40 0\ncpu0 1 2 3 4\n")
+	if err != nil || ct.Busy != 180 || ct.Total != 1000 {
+		t.Errorf("got %+v, %v; want busy 180 of 1000", ct, err)
+	}
+	later := CPUTimes{Busy: ct.Busy + 75, Total: ct.Total + 100}
+	if s := BusyShare(ct, later); s != 0.75 {
+		t.Errorf("busy share %v, want 0.75", s)
+	}
+	if s := BusyShare(ct, ct); s != -1 {
+		t.Errorf("busy share over no time %v, want -1", s)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 x 4 5"} {
+		if _, err := parseCPULine(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

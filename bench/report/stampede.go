@@ -21,7 +21,7 @@ type Stampede struct {
 type StampedeID struct {
 	ID         int64
 	Selects    int64   // Com_select after − before
-	Probes     float64 // the node's own warehouse probes meanwhile (its upkeep), counted by the node
+	Probes     float64 // the nodes' own reads meanwhile that are not fills (upkeep probes, the inspector's comparisons), counted by the nodes
 	Net        float64 // Selects − SelfEffect − Probes − Background × Elapsed
 	Loads      float64 // gintoki_db_loads_total after − before
 	Coalesced  float64 // gintoki_coalesced_waiters_total after − before
@@ -43,10 +43,11 @@ func (r *Report) writeStampede(w *mdWriter) {
 	w.line(fmt.Sprintf("Right after the service became ready (before the warm-up), for 3 random products never asked for, %s concurrent", count(float64(s.Concurrency))))
 	w.line("`GET /v1/products/{id}/inventory` released together over connections opened beforehand. Database queries counted")
 	w.line(fmt.Sprintf("with `SHOW GLOBAL STATUS LIKE 'Com_select'` before and after; reading it adds %d itself, and other clients added", s.SelfEffect))
-	w.line(fmt.Sprintf("%.2f/s while idle (measured over 2 s first); the node's own warehouse probes (its upkeep, once a second), which", s.Background))
-	w.line("it counts itself, are subtracted exactly, the other clients' at that rate. A fill is one SELECT in one snapshot transaction.")
+	w.line(fmt.Sprintf("%.2f/s while idle (measured over 2 s first); the nodes' own reads that are not fills (upkeep probes once a second, the", s.Background))
+	w.line("inspector's comparisons), which they count themselves, are subtracted exactly, the other clients' at that rate. A fill is one SELECT")
+	w.line("in one snapshot transaction.")
 	w.line("")
-	w.line("| product | 200 OK | Com_select delta | node's probes | net queries | service: loads / coalesced waiters | elapsed |")
+	w.line("| product | 200 OK | Com_select delta | nodes' own reads | net queries | service: loads / coalesced waiters | elapsed |")
 	w.line("|---:|---:|---:|---:|---:|---:|---:|")
 	for _, x := range s.IDs {
 		ok := fmt.Sprintf("%d / %d", x.OK, s.Concurrency)
