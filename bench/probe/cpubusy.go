@@ -67,24 +67,5 @@ func BusyShare(from, to CPUTimes) float64 {
 // until ctx ends. It returns the readings and the first error, if any
 // reading failed.
 func SampleCPUTimes(ctx context.Context, interval time.Duration) ([]CPUTimes, error) {
-	var (
-		out      []CPUTimes
-		firstErr error
-	)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		ct, err := ReadCPUTimes()
-		switch {
-		case err == nil:
-			out = append(out, ct)
-		case firstErr == nil:
-			firstErr = err
-		}
-		select {
-		case <-ctx.Done():
-			return out, firstErr
-		case <-t.C:
-		}
-	}
+	return sampleEvery(ctx, interval, ReadCPUTimes)
 }

@@ -50,17 +50,24 @@ func ReadDBStatus(ctx context.Context, db *sql.DB) (DBStatus, error) {
 // returns the readings. A failed reading is skipped (the rate then spans
 // two intervals); the first error is returned with the readings.
 func SampleDBStatus(ctx context.Context, db *sql.DB, interval time.Duration) ([]DBStatus, error) {
+	return sampleEvery(ctx, interval, func() (DBStatus, error) { return ReadDBStatus(ctx, db) })
+}
+
+// sampleEvery calls read every interval until ctx ends and returns the
+// readings that succeeded, and the first error of one that failed before
+// ctx ended.
+func sampleEvery[T any](ctx context.Context, interval time.Duration, read func() (T, error)) ([]T, error) {
 	var (
-		out      []DBStatus
+		out      []T
 		firstErr error
 	)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		st, err := ReadDBStatus(ctx, db)
+		v, err := read()
 		switch {
 		case err == nil:
-			out = append(out, st)
+			out = append(out, v)
 		case ctx.Err() == nil && firstErr == nil:
 			firstErr = err
 		}
