@@ -157,12 +157,12 @@ func TestRunEmptyTransactionsAdvanceCheckpoint(t *testing.T) {
 	waitFor(t, "checkpoint 100", func() bool { p, _ := cp.get(); return p.Pos == 100 })
 
 	h.src.txs <- tx(200, change("a", OpCreate, 150))
-	b := h.pub.waitBatches(t, 1)
+	h.pub.waitBatches(t, 1)
 	h.src.txs <- tx(300) // behind an unacknowledged transaction
 	h.src.txs <- tx(400)
 	h.src.txs <- tx(500, change("a", OpCreate, 450))
-	b = h.pub.waitBatches(t, 2) // so the empty ones before it have been seen
-	h.src.waitTick(t)           // and a checkpoint tick since
+	b := h.pub.waitBatches(t, 2) // so the empty ones before it have been seen
+	h.src.waitTick(t)            // and a checkpoint tick since
 	if p, _ := cp.get(); p.Pos != 100 {
 		t.Fatalf("checkpoint %v moved past an unacknowledged transaction", p)
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 
 // This file is the cold phase's result (bench/phase/cold.go runs it): its verdicts and its
 // section of the report.
-
-var nan = math.NaN()
 
 // coldVerdicts judges the cold phase's three targets.
 func (r *Report) coldVerdicts() []verdict {
